@@ -1,0 +1,342 @@
+"""Read one table of a legacy database (PostgreSQL, MySQL/MariaDB, SQLite, ...) as Arrow batches.
+
+Legacy systems tolerate few connections: the engine keeps no pool (``NullPool``), so a read
+holds exactly one connection and ``close`` leaves none behind. Rows are streamed with a
+server-side cursor where the dialect has one (plain ``fetchmany`` on SQLite).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.pool import NullPool
+
+from connectors.base import (
+    POSITION_COLUMN,
+    REJECT_SCHEMA,
+    Capability,
+    Connector,
+    ExtractBatch,
+    ReadRequest,
+)
+from connectors.sql.incremental import cursor_condition, lower_bound
+from connectors.sql.options import SqlOptions, safe_url, scrub
+from connectors.sql.types import ColumnPlan, convert_column, plan_column, raw_row_text
+from exhub.errors import ConfigError, SourceUnreachableError, TerminalError
+
+log = logging.getLogger(__name__)
+
+_TIMEOUT_ARG = {
+    "psycopg2": "connect_timeout",
+    "psycopg": "connect_timeout",
+    "pymysql": "connect_timeout",
+    "mysqldb": "connect_timeout",
+    "mariadbconnector": "connect_timeout",
+    "pysqlite": "timeout",
+    "pg8000": "timeout",
+    "pyodbc": "timeout",
+}
+_MYSQL_AUTH_CODES = frozenset({1044, 1045, 1698})
+_PG_AUTH_CODES = frozenset({"28000", "28P01"})
+_TABLES_SHOWN = 20
+
+
+class SqlConnector(Connector):
+    """Streams one table through SQLAlchemy Core.
+
+    Columns are typed from the reflected table (see ``connectors.sql.types``); every row
+    carries ``_source_position`` = ``"<table> <key>=<value>,..."`` (or ``"<table> row=<n>"``
+    when the stream has no key). With a cursor and a watermark only rows with
+    ``cursor >= watermark - lookback`` are read; rows whose cursor is NULL are read only by a
+    full read. Reads are ordered by cursor then keys, or by keys, so they are repeatable.
+    """
+
+    name: ClassVar[str] = "sql"
+    options_model: ClassVar[type[SqlOptions]] = SqlOptions
+    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.INCREMENTAL})
+
+    options: SqlOptions
+
+    def __init__(self, options: SqlOptions) -> None:
+        super().__init__(options)
+        self._url = options.sa_url
+        self._safe = safe_url(self._url)
+        self._engine = self._create_engine()
+
+    def describe(self) -> str:
+        """The URL with its password hidden, e.g. ``postgresql+psycopg2://u:***@h:5432/db``."""
+        return self._safe
+
+    def _create_engine(self) -> sa.Engine:
+        arg = _TIMEOUT_ARG.get(self._url.get_driver_name())
+        connect_args = {arg: self.options.connect_timeout_seconds} if arg else {}
+        try:
+            return sa.create_engine(self._url, poolclass=NullPool, connect_args=connect_args)
+        except ModuleNotFoundError as exc:
+            raise ConfigError(
+                f"{self._safe}: the database driver '{exc.name}' is not installed",
+                fix=f"pip install {exc.name}, or use a driver that is (e.g. +psycopg2, +pymysql)",
+                key="options.url",
+            ) from None
+        except sa_exc.NoSuchModuleError:
+            raise ConfigError(
+                f"{self._safe}: unknown database dialect '{self._url.drivername}'",
+                fix="use postgresql+psycopg2://, mysql+pymysql:// or sqlite:///",
+                key="options.url",
+            ) from None
+
+    # --- connections and errors -------------------------------------------------------
+
+    def _unreachable(self, exc: BaseException) -> SourceUnreachableError | ConfigError:
+        detail = scrub(str(getattr(exc, "orig", None) or exc), self._url).strip()
+        detail = detail.splitlines()[0] if detail else type(exc).__name__
+        if _is_auth_failure(exc):
+            return ConfigError(
+                f"{self._safe}: the database refused the credentials: {detail}",
+                fix="check the user and the password reference in the source file",
+                key="options.url",
+            )
+        return SourceUnreachableError(
+            f"cannot reach {self._safe}: {detail}",
+            fix="check that the database is up and reachable from this host; runs retry",
+            source=self._safe,
+        )
+
+    def _database_error(self, exc: sa_exc.DBAPIError) -> Exception:
+        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            return self._unreachable(exc)
+        detail = scrub(str(exc.orig), self._url).strip().splitlines()[0]
+        if isinstance(exc, sa_exc.ProgrammingError):
+            return ConfigError(
+                f"{self._safe}: the query was refused: {detail}",
+                fix="check that the user may SELECT the table and its columns",
+                key="source_object",
+            )
+        return TerminalError(f"{self._safe}: the database failed the read: {detail}")
+
+    def _check_sqlite_file(self) -> None:
+        if self._url.get_backend_name() != "sqlite":
+            return
+        database = self._url.database or ""
+        if database in ("", ":memory:") or database.startswith("file:"):
+            return
+        if not Path(database).is_file():
+            # SQLite would silently create an empty database: a missing file is a missing
+            # (perhaps unmounted) source, not an empty one.
+            raise SourceUnreachableError(
+                f"cannot reach {self._safe}: the SQLite file does not exist",
+                fix="check the path in options.url and that its volume is mounted",
+                source=self._safe,
+            )
+
+    @contextmanager
+    def _connect(self) -> Iterator[sa.Connection]:
+        self._check_sqlite_file()
+        try:
+            conn = self._engine.connect()
+        except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+            raise self._unreachable(exc) from None
+        with conn:
+            try:
+                yield conn
+            except sa_exc.DBAPIError as exc:
+                raise self._database_error(exc) from None
+
+    def check(self) -> None:
+        """Connect and run ``SELECT 1``.
+
+        Raises:
+            SourceUnreachableError: the database cannot be reached.
+            ConfigError: the credentials were refused.
+        """
+        with self._connect() as conn:
+            conn.execute(sa.select(1)).scalar_one()
+
+    def close(self) -> None:
+        """Dispose of the engine (no connection is kept between reads anyway)."""
+        self._engine.dispose()
+
+    # --- reading ----------------------------------------------------------------------
+
+    def _reflect(self, conn: sa.Connection, name: str) -> sa.Table:
+        schema = self.options.schema_name
+        try:
+            return sa.Table(name, sa.MetaData(), autoload_with=conn, schema=schema)
+        except sa_exc.NoSuchTableError:
+            inspector = sa.inspect(conn)
+            names = sorted(
+                inspector.get_table_names(schema=schema) + inspector.get_view_names(schema=schema)
+            )
+            shown = ", ".join(names[:_TABLES_SHOWN]) or "(none)"
+            more = f" and {len(names) - _TABLES_SHOWN} more" if len(names) > _TABLES_SHOWN else ""
+            where = f"schema '{schema}' of {self._safe}" if schema else self._safe
+            raise ConfigError(
+                f"table '{name}' does not exist in {where}; existing tables: {shown}{more}",
+                fix="set the stream's source_object to an existing table (or options.schema)",
+                key="source_object",
+                table=name,
+            ) from None
+
+    def read_batches(self, request: ReadRequest) -> Iterator[ExtractBatch]:
+        """Yield the table's rows in batches of at most ``request.batch_size``.
+
+        Args:
+            request: table, keys, cursor, watermark and batch size.
+
+        Yields:
+            ExtractBatch: typed records plus ``_source_position``; rows with a value that
+            does not fit its column type as rejects.
+
+        Raises:
+            SourceUnreachableError: the database cannot be reached (retriable).
+            ConfigError: unknown table, column, zone or unreadable watermark.
+        """
+        zone = _zone(request.timezone)
+        with self._connect() as conn:
+            table = self._reflect(conn, request.source_object)
+            plans = [plan_column(column.name, column.type) for column in table.columns]
+            _check_columns(request, [plan.name for plan in plans])
+            stmt = self._select(table, plans, request, zone, conn.dialect.name)
+            if conn.dialect.supports_server_side_cursors:
+                stmt = stmt.execution_options(stream_results=True, yield_per=request.batch_size)
+            log.info("reading %s from %s", request.source_object, self._safe)
+            result = conn.execute(stmt)
+            batcher = _Batcher(plans, request, zone)
+            while rows := result.fetchmany(request.batch_size):
+                yield batcher.batch(rows)
+
+    def _select(
+        self,
+        table: sa.Table,
+        plans: Sequence[ColumnPlan],
+        request: ReadRequest,
+        zone: dt.tzinfo,
+        dialect: str,
+    ) -> sa.Select[Any]:
+        # Driver values as they come: SQLAlchemy's result processors are bypassed so that one
+        # set of rules (connectors.sql.types) converts them for every dialect.
+        raw = sa.types.NullType()
+        columns = [sa.type_coerce(table.c[p.name], raw).label(p.name) for p in plans]
+        stmt = sa.select(*columns).select_from(table)
+        order = list(request.key_columns)
+        if request.cursor:
+            order = [request.cursor, *(k for k in order if k != request.cursor)]
+            if request.watermark:
+                plan = next(p for p in plans if p.name == request.cursor)
+                bound = lower_bound(plan, request.watermark, request.lookback_seconds, zone)
+                column = table.c[request.cursor]
+                stmt = stmt.where(cursor_condition(column, plan, bound, dialect))
+        return stmt.order_by(*(table.c[name] for name in order))
+
+
+class _Batcher:
+    """Turns driver rows into ``ExtractBatch`` objects, numbering rows across batches."""
+
+    def __init__(self, plans: Sequence[ColumnPlan], request: ReadRequest, zone: dt.tzinfo):
+        self.plans = plans
+        self.names = [plan.name for plan in plans]
+        self.request = request
+        self.zone = zone
+        self.rows_seen = 0
+        self.schema = pa.schema(
+            [pa.field(plan.name, plan.arrow_type) for plan in plans]
+            + [pa.field(POSITION_COLUMN, pa.string(), nullable=False)]
+        )
+
+    def batch(self, rows: Sequence[Sequence[Any]]) -> ExtractBatch:
+        arrays: list[pa.Array] = []
+        bad: dict[int, list[str]] = {}
+        for plan, values in zip(self.plans, zip(*rows, strict=True), strict=True):
+            array, reasons = convert_column(plan, values, self.zone, self.request.timezone)
+            arrays.append(array)
+            for index, reason in reasons.items():
+                bad.setdefault(index, []).append(reason)
+        positions = self._positions(arrays, len(rows))
+        self.rows_seen += len(rows)
+        records = pa.RecordBatch.from_arrays([*arrays, positions], schema=self.schema)
+        if not bad:
+            return ExtractBatch(records)
+        keep = pa.array([index not in bad for index in range(len(rows))])
+        rejected = sorted(bad)
+        rejects = pa.table(
+            [
+                positions.take(rejected),
+                pa.array([raw_row_text(self.names, rows[i]) for i in rejected], pa.string()),
+                pa.array(["; ".join(bad[i]) for i in rejected], pa.string()),
+            ],
+            schema=REJECT_SCHEMA,
+        )
+        return ExtractBatch(records.filter(keep), rejects)
+
+    def _positions(self, arrays: Sequence[pa.Array], count: int) -> pa.Array:
+        table = self.request.source_object
+        keys = self.request.key_columns
+        if not keys:
+            numbers = pa.array(range(self.rows_seen + 1, self.rows_seen + count + 1), pa.int64())
+            return pc.binary_join_element_wise(f"{table} row=", numbers.cast(pa.string()), "")
+        parts: list[Any] = []
+        for i, key in enumerate(keys):
+            parts.append(f"{table} {key}=" if i == 0 else f",{key}=")
+            parts.append(_as_text(arrays[self.names.index(key)]))
+        return pc.binary_join_element_wise(
+            *parts, "", null_handling="replace", null_replacement="NULL"
+        )
+
+
+def _as_text(array: pa.Array) -> pa.Array:
+    if pa.types.is_binary(array.type):
+        return pa.array([None if v is None else v.hex() for v in array.to_pylist()], pa.string())
+    return array.cast(pa.string())
+
+
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"unknown time zone '{name}'",
+            fix="use an IANA zone name such as Asia/Shanghai",
+            key="timezone",
+        ) from None
+
+
+def _check_columns(request: ReadRequest, names: Sequence[str]) -> None:
+    if POSITION_COLUMN in names:
+        raise ConfigError(
+            f"table '{request.source_object}' has a column named {POSITION_COLUMN}, "
+            "which exhub reserves",
+            fix="read the table through a view that renames that column",
+            key="source_object",
+        )
+    wanted = [("key column", k) for k in request.key_columns]
+    if request.cursor:
+        wanted.append(("cursor", request.cursor))
+    for role, column in wanted:
+        if column not in names:
+            raise ConfigError(
+                f"{role} '{column}' is not a column of table '{request.source_object}'; "
+                f"its columns are: {', '.join(names)}",
+                fix="fix the stream's primary_key / cursor in the source file",
+                key="cursor" if role == "cursor" else "primary_key",
+            )
+
+
+def _is_auth_failure(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None)
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int) and args[0] in _MYSQL_AUTH_CODES:
+        return True
+    if getattr(orig, "pgcode", None) in _PG_AUTH_CODES:
+        return True
+    text = str(orig or exc).lower()
+    return "authentication failed" in text or "access denied for user" in text

@@ -1,0 +1,1 @@
+"""The ``exhub`` command line: one module per command group."""

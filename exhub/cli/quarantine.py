@@ -1,0 +1,84 @@
+"""``exhub quarantine``: rows that failed rules, with the rule, reason and raw values."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import duckdb
+import typer
+
+from exhub.cli.output import Format, emit_rows
+from exhub.engine.hub import Hub
+from exhub.errors import ConfigError
+
+app = typer.Typer(help="Quarantined rows: every failed rule, raw values, source position.",
+                  no_args_is_help=True)
+
+
+def _glob(hub: Hub, dataset: str, run_id: str | None) -> str:
+    folder = hub.settings.warehouse_path / "quarantine" / dataset
+    if not folder.exists():
+        raise ConfigError(f"no quarantine for dataset '{dataset}'",
+                          fix="see `exhub datasets list`; a clean dataset has none")
+    return str(folder / (f"run_id={run_id}" if run_id else "*") / "*.parquet")
+
+
+def _select(hub: Hub, dataset: str, run_id: str | None, rule: str | None, limit: int | None):
+    con = duckdb.connect()
+    try:
+        sql = (f"SELECT _run_id, _source, _source_position, failed_rules, reasons, raw "
+               f"FROM read_parquet('{_glob(hub, dataset, run_id)}')")
+        params = []
+        if rule:
+            sql += " WHERE list_contains(failed_rules, ?)"
+            params.append(rule)
+        sql += " ORDER BY _run_id DESC, _source_position"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return con.execute(sql, params).to_arrow_table()
+    except duckdb.IOException:
+        return None
+    finally:
+        con.close()
+
+
+@app.command("list")
+def list_rows(
+    dataset: str,
+    run: Annotated[str | None, typer.Option(help="only this run")] = None,
+    rule: Annotated[str | None, typer.Option(help="only rows failing this rule id")] = None,
+    limit: Annotated[int, typer.Option(help="most rows shown")] = 50,
+    fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
+) -> None:
+    """List quarantined rows of a dataset."""
+    table = _select(Hub(), dataset, run, rule, limit)
+    rows = table.to_pylist() if table is not None else []
+    for row in rows:
+        row["failed_rules"] = ", ".join(row["failed_rules"])
+    emit_rows(rows, ["_run_id", "_source", "_source_position", "failed_rules", "reasons", "raw"],
+              fmt, f"quarantine of {dataset}")
+
+
+@app.command("export")
+def export(
+    dataset: str,
+    output: Annotated[str, typer.Option("--output", "-o", help="CSV or Parquet file to write")],
+    run: Annotated[str | None, typer.Option(help="only this run")] = None,
+    rule: Annotated[str | None, typer.Option(help="only rows failing this rule id")] = None,
+) -> None:
+    """Export quarantined rows (all of them) to CSV or Parquet for the owning department."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    table = _select(Hub(), dataset, run, rule, None)
+    if table is None:
+        raise ConfigError(f"no quarantined rows for '{dataset}'", fix="nothing to export")
+    if output.endswith(".parquet"):
+        pq.write_table(table, output)
+    else:
+        flat = table.set_column(
+            table.schema.get_field_index("failed_rules"), "failed_rules",
+            [[", ".join(v) for v in table.column("failed_rules").to_pylist()]],
+        )
+        pacsv.write_csv(flat, output)
+    typer.echo(f"{table.num_rows} rows written to {output}")

@@ -1,0 +1,58 @@
+"""Facts about published datasets read from Iceberg metadata (no data files are scanned)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pyiceberg.exceptions import NoSuchTableError
+
+from exhub.contracts import Contract
+from exhub.engine.hub import Hub
+from exhub.publish.tables import RUN_ID_PROPERTY
+
+
+def load_table(hub: Hub, contract: Contract):
+    """The dataset's Iceberg table, or None before its first publish."""
+    try:
+        return hub.iceberg.load_table(contract.iceberg_identifier)
+    except NoSuchTableError:
+        return None
+
+
+def row_count(table) -> int:
+    """Rows in the current snapshot."""
+    snapshot = table.current_snapshot() if table is not None else None
+    if snapshot is None or snapshot.summary is None:
+        return 0
+    return int(snapshot.summary["total-records"] or 0)
+
+
+def rows_per_source(table) -> dict[str, int]:
+    """Rows per ``_source`` partition, from the manifests."""
+    counts: dict[str, int] = {}
+    if table is None or table.current_snapshot() is None:
+        return counts
+    for task in table.scan(selected_fields=("_source",)).plan_files():
+        source = task.file.partition[0]
+        counts[source] = counts.get(source, 0) + task.file.record_count
+    return dict(sorted(counts.items()))
+
+
+def history(table) -> list[dict]:
+    """Snapshots oldest first: time, run, operation, rows added/removed, total."""
+    if table is None:
+        return []
+    rows = []
+    for snapshot in table.snapshots():
+        summary = snapshot.summary
+        rows.append({
+            "snapshot_id": snapshot.snapshot_id,
+            "committed_at": datetime.fromtimestamp(snapshot.timestamp_ms / 1000, UTC).isoformat(),
+            "run_id": summary[RUN_ID_PROPERTY] if summary else None,
+            "source": summary["exhub.source"] if summary else None,
+            "operation": summary.operation.value if summary else None,
+            "added": int(summary["added-records"] or 0) if summary else 0,
+            "removed": int(summary["deleted-records"] or 0) if summary else 0,
+            "total": int(summary["total-records"] or 0) if summary else 0,
+        })
+    return rows

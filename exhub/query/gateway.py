@@ -1,0 +1,107 @@
+"""DuckDB query gateway over the published Iceberg datasets.
+
+Each dataset is planned by pyiceberg (current snapshot, or the one current at ``as_of``)
+and exposed to DuckDB as an Arrow dataset, so DuckDB itself never touches the file
+system: external access is disabled and the configuration locked before the user's SQL
+runs. Only one SELECT statement is accepted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
+from pyiceberg.table import Table
+
+from exhub.engine.hub import Hub
+from exhub.errors import QueryError
+from exhub.publish.tables import dataset_arrow_schema
+
+ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT}
+
+
+def _snapshot_at(table: Table, as_of: datetime | None) -> int | None:
+    if as_of is None:
+        snapshot = table.current_snapshot()
+        return snapshot.snapshot_id if snapshot else None
+    millis = int(as_of.timestamp() * 1000)
+    chosen = None
+    for entry in table.history():
+        if entry.timestamp_ms <= millis:
+            chosen = entry.snapshot_id
+    return chosen
+
+
+def _arrow_dataset(table: Table, schema: pa.Schema, as_of: datetime | None) -> ds.Dataset:
+    snapshot_id = _snapshot_at(table, as_of)
+    if snapshot_id is None:
+        return ds.dataset(pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema))
+    scan = table.scan(snapshot_id=snapshot_id)
+    files = []
+    for task in scan.plan_files():
+        if task.delete_files:
+            raise QueryError(
+                f"{'.'.join(table.name())} has delete files, which the gateway cannot apply yet",
+                fix="run `exhub maintain` to rewrite them",
+            )
+        files.append(task.file.file_path.removeprefix("file://"))
+    if not files:
+        return ds.dataset(pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema))
+    return ds.dataset(files, schema=schema, format="parquet")
+
+
+def check_select(sql: str) -> None:
+    """Accept exactly one SELECT statement.
+
+    Raises:
+        QueryError: anything else (DDL, COPY, ATTACH, PRAGMA, several statements).
+    """
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(f"SQL does not parse: {exc}", fix="check the SQL syntax") from exc
+    if len(statements) != 1:
+        raise QueryError(
+            f"one statement per query, got {len(statements)}", fix="send one SELECT"
+        )
+    if statements[0].type not in ALLOWED_STATEMENTS:
+        raise QueryError(
+            f"only SELECT is allowed, got {statements[0].type.name}",
+            fix="datasets are read-only here; write through `exhub sync`",
+        )
+
+
+def open_query_connection(hub: Hub, *, as_of: datetime | None = None) -> duckdb.DuckDBPyConnection:
+    """A locked-down DuckDB connection with every published dataset as a view."""
+    con = duckdb.connect(":memory:", config={"threads": 2})
+    for record in hub.repository.list_datasets():
+        contract = hub.contracts.get(f"{record.name}@{record.current_version}")
+        try:
+            table = hub.iceberg.load_table(contract.iceberg_identifier)
+        except Exception:  # noqa: BLE001 - a registered dataset with no table yet is empty
+            continue
+        dataset = _arrow_dataset(table, dataset_arrow_schema(contract), as_of)
+        con.register(record.name, dataset)
+    con.execute("SET enable_external_access = false")
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def run_query(hub: Hub, sql: str, *, as_of: datetime | None = None) -> pa.Table:
+    """Run one SELECT over the datasets and return the result as Arrow.
+
+    Raises:
+        QueryError: refused statement, unknown table/column, or any DuckDB error.
+    """
+    check_select(sql)
+    con = open_query_connection(hub, as_of=as_of)
+    try:
+        return con.execute(sql).to_arrow_table()
+    except duckdb.Error as exc:
+        raise QueryError(f"query failed: {exc}", fix="check table and column names "
+                         "(`exhub datasets list`)") from exc
+    finally:
+        con.close()

@@ -1,0 +1,102 @@
+"""Dataset rules: they gate the publish. A failed gate publishes nothing and exits 1."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from exhub.contracts.models import Contract, NullRatioRule, RowCountDropRule, UniqueKeyRule
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """Outcome of one dataset rule."""
+
+    rule: str
+    passed: bool
+    detail: str
+
+    def as_dict(self) -> dict:
+        """JSON-ready form for the catalog."""
+        return asdict(self)
+
+
+@dataclass
+class PublishStats:
+    """Counts over the rows about to be published, gathered while streaming."""
+
+    rows: int = 0
+    nulls: dict[str, int] = field(default_factory=dict)
+
+    def add(self, table: pa.Table) -> None:
+        """Account for one table of good rows."""
+        self.rows += table.num_rows
+        for name in table.column_names:
+            self.nulls[name] = self.nulls.get(name, 0) + table.column(name).null_count
+
+
+def _duplicate_keys(files: Sequence[str], key: Sequence[str]) -> tuple[int, list[str]]:
+    if not files:
+        return 0, []
+    columns = ", ".join(f'"{k}"' for k in key)
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        rows = con.execute(
+            f"SELECT concat_ws('|', {columns}) AS k, count(*) AS n "
+            f"FROM read_parquet(?) GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC",
+            [list(files)],
+        ).fetchall()
+    finally:
+        con.close()
+    return sum(n - 1 for _, n in rows), [k for k, _ in rows[:5]]
+
+
+def evaluate_gate(
+    contract: Contract,
+    staged_files: Sequence[str],
+    stats: PublishStats,
+    *,
+    last_good_rows: int | None,
+    full_refresh: bool,
+) -> list[GateResult]:
+    """Evaluate every dataset rule of the contract on the staged run."""
+    results = []
+    for rule in contract.rules:
+        if isinstance(rule, UniqueKeyRule):
+            extra, examples = _duplicate_keys(staged_files, contract.primary_key)
+            results.append(GateResult(
+                "unique_key",
+                extra == 0,
+                "primary key unique" if extra == 0 else
+                f"{extra} duplicate rows on ({', '.join(contract.primary_key)}), "
+                f"e.g. {', '.join(examples)}",
+            ))
+        elif isinstance(rule, RowCountDropRule):
+            if not full_refresh or not last_good_rows:
+                results.append(GateResult("row_count_drop", True, "no full previous run to compare"))
+                continue
+            drop = 1 - stats.rows / last_good_rows
+            results.append(GateResult(
+                "row_count_drop",
+                drop <= rule.max_drop,
+                f"{stats.rows} rows vs {last_good_rows} in the last good run "
+                f"({drop:+.0%} drop, limit {rule.max_drop:.0%})",
+            ))
+        elif isinstance(rule, NullRatioRule):
+            ratio = stats.nulls.get(rule.field, 0) / stats.rows if stats.rows else 0.0
+            results.append(GateResult(
+                f"null_ratio:{rule.field}",
+                ratio <= rule.max,
+                f"{rule.field} null in {ratio:.1%} of rows (limit {rule.max:.0%})",
+            ))
+    return results
+
+
+def count_true(mask: pa.Array) -> int:
+    """Number of True values in a boolean mask."""
+    return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)

@@ -1,0 +1,55 @@
+"""The exhub catalog: registry of sources and datasets, runs and watermarks.
+
+Typed SQLAlchemy 2 models, Alembic migrations (``upgrade_catalog``) and one repository class,
+:class:`CatalogRepository`, that owns every session. Works on SQLite (embedded) and PostgreSQL.
+"""
+
+from shared_catalog.columns import UtcDateTime
+from shared_catalog.errors import CatalogError
+from shared_catalog.migrate import current_revision, schema_diff, upgrade_catalog
+from shared_catalog.models import (
+    Base,
+    Dataset,
+    Department,
+    Run,
+    SchemaVersion,
+    SourceSystem,
+    Stream,
+    Watermark,
+)
+from shared_catalog.records import (
+    DatasetRecord,
+    DepartmentRecord,
+    RunRecord,
+    RunStatus,
+    RunTrigger,
+    SchemaVersionRecord,
+    SourceSystemRecord,
+    StreamRecord,
+)
+from shared_catalog.repository import CatalogRepository
+
+__all__ = [
+    "Base",
+    "CatalogError",
+    "CatalogRepository",
+    "Dataset",
+    "DatasetRecord",
+    "Department",
+    "DepartmentRecord",
+    "Run",
+    "RunRecord",
+    "RunStatus",
+    "RunTrigger",
+    "SchemaVersion",
+    "SchemaVersionRecord",
+    "SourceSystem",
+    "SourceSystemRecord",
+    "Stream",
+    "StreamRecord",
+    "UtcDateTime",
+    "Watermark",
+    "current_revision",
+    "schema_diff",
+    "upgrade_catalog",
+]
