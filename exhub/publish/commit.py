@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pyarrow.parquet as pq
 from pyiceberg.exceptions import CommitFailedException
 from pyiceberg.expressions import And, EqualTo, In
-from pyiceberg.table import Table
+from pyiceberg.io.pyarrow import parquet_files_to_data_files
+from pyiceberg.table import Table, TableProperties
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from exhub.errors import CommitConflictError, TerminalError
@@ -53,6 +54,60 @@ def _row_count(table: Table, source_id: str) -> int:
     return sum(task.file.record_count for task in scan.plan_files())
 
 
+def _replace_source(
+    table: Table, files: Sequence[str], *, source_id: str, properties: dict[str, str]
+) -> None:
+    # One snapshot swaps the source's partition: readers (and time travel) see the old
+    # rows or the new ones, never a moment with neither.
+    with table.transaction() as tx:
+        _ensure_name_mapping(tx)
+        with tx.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
+            for task in table.scan(row_filter=EqualTo("_source", source_id)).plan_files():
+                overwrite.delete_data_file(task.file)
+            for data_file in parquet_files_to_data_files(
+                table.io, tx.table_metadata, iter(files)
+            ):
+                overwrite.append_data_file(data_file)
+
+
+def _merge(
+    table: Table,
+    files: Sequence[str],
+    *,
+    before: int,
+    run_id: str,
+    source_id: str,
+    primary_key: Sequence[str],
+    properties: dict[str, str],
+) -> None:
+    with table.transaction() as tx:
+        if before and files:
+            if len(primary_key) != 1:
+                raise TerminalError(
+                    "incremental merge on a composite primary key is not supported yet",
+                    fix="sync this stream with --full-refresh",
+                    run_id=run_id,
+                )
+            keys = _staged_keys(files, primary_key[0])
+            for start in range(0, len(keys), MAX_KEYS_PER_DELETE):
+                chunk = keys[start : start + MAX_KEYS_PER_DELETE]
+                tx.delete(
+                    And(EqualTo("_source", source_id), In(primary_key[0], chunk)),
+                    snapshot_properties=properties,
+                )
+        if files:
+            tx.add_files(list(files), snapshot_properties=properties, check_duplicate_files=False)
+
+
+def _ensure_name_mapping(tx) -> None:
+    # Files written by exhub carry no Iceberg field ids; columns resolve by name.
+    if tx.table_metadata.name_mapping() is None:
+        tx.set_properties(**{
+            TableProperties.DEFAULT_NAME_MAPPING:
+                tx.table_metadata.schema().name_mapping.model_dump_json()
+        })
+
+
 @retry(
     retry=retry_if_exception_type(CommitFailedException),
     wait=wait_random_exponential(multiplier=0.2, max=5),
@@ -75,28 +130,11 @@ def _commit_once(
     properties = {RUN_ID_PROPERTY: run_id, "exhub.source": source_id}
     before = _row_count(table, source_id) if table.current_snapshot() else 0
     added = sum(pq.read_metadata(f).num_rows for f in files)
-    with table.transaction() as tx:
-        if full_refresh and before:
-            tx.delete(EqualTo("_source", source_id), snapshot_properties=properties)
-        elif before and files:
-            if len(primary_key) != 1:
-                raise TerminalError(
-                    "incremental merge on a composite primary key is not supported yet",
-                    fix="sync this stream with --full-refresh",
-                    run_id=run_id,
-                )
-            keys = _staged_keys(files, primary_key[0])
-            for start in range(0, len(keys), MAX_KEYS_PER_DELETE):
-                chunk = keys[start : start + MAX_KEYS_PER_DELETE]
-                tx.delete(
-                    And(EqualTo("_source", source_id), In(primary_key[0], chunk)),
-                    snapshot_properties=properties,
-                )
-        if files:
-            tx.add_files(list(files), snapshot_properties=properties, check_duplicate_files=False)
-        elif not (full_refresh and before):
-            # Nothing to change, but the run must still leave its mark for idempotency.
-            tx.set_properties(**{"exhub.last-empty-run": run_id})
+    if full_refresh:
+        _replace_source(table, files, source_id=source_id, properties=properties)
+    else:
+        _merge(table, files, before=before, run_id=run_id, source_id=source_id,
+               primary_key=primary_key, properties=properties)
     table.refresh()
     after = _row_count(table, source_id)
     snapshot = table.current_snapshot()

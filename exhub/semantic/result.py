@@ -15,8 +15,9 @@ class SemanticResult:
     Attributes:
         values: Normalized values, same length as the input; null where the input was null
             or invalid.
-        valid: True where the input was null (required-ness is a separate rule) or was a
-            valid value; False where a non-null input failed the check. Never null.
+        valid: True where the input was null or blank after normalization (required-ness
+            is a separate rule) or was a valid value; False where a non-blank input failed
+            the check. Never null.
         reason: Short English reason written to quarantine for the rows where ``valid`` is
             False.
     """

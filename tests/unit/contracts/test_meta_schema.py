@@ -18,7 +18,18 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from exhub.contracts.models import Contract
+from exhub.contracts.models import (
+    Contract,
+    DriftPolicy,
+    FieldSpec,
+    Range,
+    SemanticType,
+    Sensitivity,
+    Sharing,
+    SharingClass,
+    Text,
+    UpdateCycle,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -114,6 +125,34 @@ def test_meta_schema_rejects_what_the_model_rejects(
     edit(doc)
     paths = {".".join(map(str, e.absolute_path)) for e in validator.iter_errors(doc)}
     assert where in paths
+
+
+def documented_names() -> list[str]:
+    keys = {
+        info.alias or name
+        for model in (Contract, FieldSpec, Sharing, Range, Text)
+        for name, info in model.model_fields.items()
+    }
+    values = {
+        member.value
+        for enum in (SharingClass, Sensitivity, DriftPolicy, UpdateCycle, SemanticType)
+        for member in enum
+    }
+    rule_types = {
+        "unique_key",
+        "row_count_drop",
+        "null_ratio",
+        "max_drop",
+        "field",
+        "max",
+    }
+    return sorted(keys | values | rule_types)
+
+
+@pytest.mark.parametrize("name", documented_names())
+def test_readme_documents_every_key_and_value(name: str) -> None:
+    readme = (SCHEMAS / "README.md").read_text(encoding="utf-8")
+    assert f"`{name}`" in readme, f"schemas/README.md does not document `{name}`"
 
 
 if __name__ == "__main__":

@@ -301,6 +301,40 @@ def test_evaluation_rating_is_one_to_five() -> None:
     assert (rating.min, rating.max) == (1, 5)
 
 
+@pytest.mark.parametrize(
+    ("ref", "field", "good", "bad"),
+    [
+        pytest.param(
+            "service_item@1",
+            "item_code",
+            ["11340100003252453W000105004000", "11340100003252453W000105004000001"],
+            ["000105004000", "11340100003252453w000105004000", "11340100003252453W"],
+            id="item-code",
+        ),
+        pytest.param(
+            "service_case@1",
+            "case_number",
+            ["340100-2024-000123", "AH34010020240301000017"],
+            ["", "#123", "2024 0001"],
+            id="case-number",
+        ),
+        pytest.param(
+            "certificate@1",
+            "certificate_id",
+            ["1.2.156.3005.2.11100000000013127D001.11340100003252453W.340100202400001.001.K"],
+            ["", "证照0001", "a b c d e f g"],
+            id="certificate-id",
+        ),
+        pytest.param("person@2", "nationality", ["CHN", "USA"], ["CN", "chn", "中国"], id="nation"),
+    ],
+)
+def test_patterns_accept_real_codes(ref: str, field: str, good: list[str], bad: list[str]) -> None:
+    pattern = REGISTRY.get(ref).field(field).pattern
+    assert pattern is not None
+    assert all(re.fullmatch(pattern, value) for value in good)
+    assert not any(re.fullmatch(pattern, value) for value in bad)
+
+
 def test_contract_hash_is_stable() -> None:
     path = SCHEMAS / "population" / "person.v2.yaml"
     assert contract_hash(load_contract(path)) == contract_hash(REGISTRY.get("person@2"))
