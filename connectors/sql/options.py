@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from sqlalchemy.engine import URL, make_url
@@ -58,8 +58,11 @@ def _is_sensitive(key: str) -> bool:
 
 def safe_url(url: URL) -> str:
     """Render ``url`` for humans: password and password-like query values become ``***``."""
+    text = url.set(query={}).render_as_string(hide_password=True)
+    if not url.query:
+        return text
     query = {k: ("***" if _is_sensitive(k) else v) for k, v in url.query.items()}
-    return url.set(query=query).render_as_string(hide_password=True)
+    return f"{text}?{urlencode(query, doseq=True, safe='*/')}"
 
 
 def secret_forms(url: URL) -> list[str]:

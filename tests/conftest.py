@@ -1,0 +1,49 @@
+"""Fixtures shared by every tier: a fresh hub home, and real server databases per run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+def _ensure_postgres() -> None:
+    probe = subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], check=False)
+    if probe.returncode != 0:
+        version = sorted(os.listdir("/etc/postgresql"))[0]
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+                       check=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of its own for this test session, dropped at the end."""
+    _ensure_postgres()
+    name = f"exhub_test_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as con:
+            con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def hub_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty hub home with every EXHUB_* variable cleared."""
+    for key in list(os.environ):
+        if key.startswith("EXHUB_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("EXHUB_HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
