@@ -82,13 +82,20 @@ def load_located_yaml(path: Path) -> LocatedYaml:
 
 
 def describe_validation_error(
-    exc: ValidationError, doc: LocatedYaml, *, model: type[BaseModel] | None = None
+    exc: ValidationError,
+    doc: LocatedYaml,
+    *,
+    model: type[BaseModel] | None = None,
+    guide: str = "README 'Configuration'",
 ) -> ConfigError:
     """Turn pydantic's error into one ConfigError naming file, line, key and a fix."""
     problems = []
     first_key = None
     for err in exc.errors():
         loc = tuple(err["loc"])
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, ValueError) and hasattr(cause, "loc"):
+            loc = loc + tuple(cause.loc)
         key = ".".join(str(p) for p in loc) or "(top level)"
         first_key = first_key or key
         if err["type"] == "extra_forbidden":
@@ -103,7 +110,7 @@ def describe_validation_error(
         problems.append(f"{doc.where(loc)}: {msg}")
     return ConfigError(
         "\n".join(problems),
-        fix="correct the key named above (see README 'Configuration')",
+        fix=f"correct the key named above (see {guide})",
         file=str(doc.path),
         key=first_key,
     )

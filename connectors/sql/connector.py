@@ -78,8 +78,13 @@ class SqlConnector(Connector):
         return self._safe
 
     def _create_engine(self) -> sa.Engine:
-        arg = _TIMEOUT_ARG.get(self._url.get_driver_name())
-        connect_args = {arg: self.options.connect_timeout_seconds} if arg else {}
+        driver = self._url.get_driver_name()
+        arg = _TIMEOUT_ARG.get(driver)
+        connect_args: dict[str, Any] = {arg: self.options.connect_timeout_seconds} if arg else {}
+        if driver == "pymysql" and self._url.password:
+            # PyMySQL encodes a text password as Latin-1 (a Chinese one cannot even be sent);
+            # MySQL clients send, and servers hash, UTF-8.
+            connect_args["password"] = str(self._url.password).encode("utf-8")
         try:
             return sa.create_engine(self._url, poolclass=NullPool, connect_args=connect_args)
         except ModuleNotFoundError as exc:

@@ -10,11 +10,21 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 FIELD_NAME = r"^[a-z][a-z0-9_]*$"
 DECIMAL_TYPE = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
 SCALAR_TYPES = {"string", "int", "long", "double", "boolean", "date", "timestamp"}
+
+
+class KeyError_(ValueError):
+    """A cross-key check failure that knows which key is at fault (for file:line errors)."""
+
+    def __init__(self, message: str, loc: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 class Frozen(BaseModel):
@@ -106,9 +116,13 @@ class FieldSpec(Frozen):
             )
         if self.pattern is not None:
             try:
-                re.compile(self.pattern)
-            except re.error as exc:
-                raise ValueError(f"pattern is not a valid regular expression: {exc}") from exc
+                # Arrow (RE2) evaluates patterns, so check them with Arrow, not Python's re.
+                pc.match_substring_regex(pa.array([""]), self.pattern)
+            except pa.ArrowInvalid as exc:
+                raise ValueError(
+                    f"pattern is not a valid RE2 regular expression (no look-arounds or "
+                    f"back-references): {exc}"
+                ) from exc
         if self.pii and self.sensitivity < Sensitivity.L3:
             raise ValueError("a PII field needs sensitivity L3 or L4")
         return self
@@ -180,14 +194,19 @@ class Contract(Frozen):
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ValueError(f"field names repeat: {sorted(dupes)}")
-        for key in self.primary_key:
+        for index, key in enumerate(self.primary_key):
             if key not in names:
-                raise ValueError(f"primary_key names unknown field '{key}'")
+                raise KeyError_(f"primary_key names unknown field '{key}'", ("primary_key", index))
             if not self.field(key).required:
-                raise ValueError(f"primary key field '{key}' must be required: true")
-        for rule in self.rules:
+                raise KeyError_(
+                    f"primary key field '{key}' must be required: true", ("primary_key", index)
+                )
+        for index, rule in enumerate(self.rules):
             if isinstance(rule, NullRatioRule) and rule.field not in names:
-                raise ValueError(f"null_ratio rule names unknown field '{rule.field}'")
+                raise KeyError_(
+                    f"null_ratio rule names unknown field '{rule.field}'",
+                    ("rules", index, "field"),
+                )
         return self
 
     def field(self, name: str) -> FieldSpec:

@@ -53,12 +53,6 @@ rules:
     max: 0.2
 """
 
-MODEL_LOSES_LOCATION = (
-    "Contract._check_references raises from a model-level validator, so pydantic reports the "
-    "error at the top level: the message has no line and the key is '(top level)'"
-)
-
-
 @dataclass(frozen=True)
 class Case:
     """One way to break VALID, and where the error must point."""
@@ -175,14 +169,6 @@ CASES = {
     ),
 }
 
-# Cases whose location the models cannot give yet (schemas/README.md, 'Known gaps').
-LOCATION_UNKNOWN = {
-    "primary-key-names-unknown-field",
-    "primary-key-field-optional",
-    "null-ratio-names-unknown-field",
-}
-
-
 def write(tmp_path: Path, case: Case) -> tuple[Path, str]:
     text = case.edit(VALID)
     path = tmp_path / case.file
@@ -224,12 +210,7 @@ def located_cases() -> list[object]:
     for case_id, case in CASES.items():
         if not case.lines:
             continue
-        marks = (
-            [pytest.mark.xfail(reason=MODEL_LOSES_LOCATION, strict=True)]
-            if case_id in LOCATION_UNKNOWN
-            else []
-        )
-        params.append(pytest.param(case, id=case_id, marks=marks))
+        params.append(pytest.param(case, id=case_id))
     return params
 
 
