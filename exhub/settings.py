@@ -123,8 +123,7 @@ def load_settings(home: Path | None = None, environ: dict[str, str] | None = Non
         if env_keys:
             key = sorted(env_keys)[0]
             raise ConfigError(
-                f"environment variable {ENV_PREFIX}{str(key).upper()}: "
-                f"{exc.errors()[0]['msg']}",
+                f"environment variable {ENV_PREFIX}{str(key).upper()}: {exc.errors()[0]['msg']}",
                 fix=f"correct or unset {ENV_PREFIX}{str(key).upper()}",
                 key=key,
             ) from exc

@@ -130,7 +130,7 @@ def migration_connection(url: str | URL | Engine) -> Iterator[Connection]:
                 driver.execute("PRAGMA foreign_keys=OFF")  # no-op inside a transaction
             try:
                 with connection.begin():
-                    if False:
+                    if not sqlite:
                         connection.execute(
                             text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK}
                         )

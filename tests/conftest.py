@@ -18,8 +18,9 @@ def _ensure_postgres() -> None:
     probe = subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], check=False)
     if probe.returncode != 0:
         version = sorted(os.listdir("/etc/postgresql"))[0]
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
-                       check=True)
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"], check=True
+        )
 
 
 @pytest.fixture(scope="session")

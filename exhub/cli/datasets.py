@@ -33,13 +33,20 @@ def list_datasets(fmt: FormatOption = Format.TABLE) -> None:
         contract = hub.contracts.get(f"{record.name}@{record.current_version}")
         table = load_table(hub, contract)
         per_source = rows_per_source(table)
-        rows.append({
-            "name": record.name, "title": record.title_zh, "version": record.current_version,
-            "sharing": record.sharing_class, "owner": record.owner_department_id,
-            "rows": row_count(table), "sources": len(per_source),
-        })
-    emit_rows(rows, ["name", "title", "version", "sharing", "owner", "rows", "sources"], fmt,
-              "datasets")
+        rows.append(
+            {
+                "name": record.name,
+                "title": record.title_zh,
+                "version": record.current_version,
+                "sharing": record.sharing_class,
+                "owner": record.owner_department_id,
+                "rows": row_count(table),
+                "sources": len(per_source),
+            }
+        )
+    emit_rows(
+        rows, ["name", "title", "version", "sharing", "owner", "rows", "sources"], fmt, "datasets"
+    )
 
 
 @app.command("show")
@@ -50,26 +57,43 @@ def show(name: str, fmt: FormatOption = Format.TABLE) -> None:
     contract = hub.contracts.get(f"{record.name}@{record.current_version}")
     table = load_table(hub, contract)
     runs = hub.repository.list_runs(dataset_name=name, limit=5)
-    emit_record({
-        "name": record.name,
-        "title": f"{contract.title.zh} / {contract.title.en}",
-        "contract": contract.ref,
-        "iceberg": record.iceberg_identifier,
-        "owner": contract.owner,
-        "sharing": contract.sharing.class_.value,
-        "update_cycle": contract.update_cycle.value,
-        "primary_key": contract.primary_key,
-        "rows": row_count(table),
-        "rows_per_source": rows_per_source(table),
-        "fields": [
-            {"name": f.name, "type": f.type, "required": f.required, "pii": f.pii,
-             "sensitivity": f.sensitivity.value, "zh": f.description.zh}
-            for f in contract.fields
-        ],
-        "latest_runs": [{"run_id": r.id, "source": r.source_id, "status": r.status,
-                         "published": r.published_rows, "quarantined": r.quarantined_rows}
-                        for r in runs],
-    }, fmt, f"dataset {name}")
+    emit_record(
+        {
+            "name": record.name,
+            "title": f"{contract.title.zh} / {contract.title.en}",
+            "contract": contract.ref,
+            "iceberg": record.iceberg_identifier,
+            "owner": contract.owner,
+            "sharing": contract.sharing.class_.value,
+            "update_cycle": contract.update_cycle.value,
+            "primary_key": contract.primary_key,
+            "rows": row_count(table),
+            "rows_per_source": rows_per_source(table),
+            "fields": [
+                {
+                    "name": f.name,
+                    "type": f.type,
+                    "required": f.required,
+                    "pii": f.pii,
+                    "sensitivity": f.sensitivity.value,
+                    "zh": f.description.zh,
+                }
+                for f in contract.fields
+            ],
+            "latest_runs": [
+                {
+                    "run_id": r.id,
+                    "source": r.source_id,
+                    "status": r.status,
+                    "published": r.published_rows,
+                    "quarantined": r.quarantined_rows,
+                }
+                for r in runs
+            ],
+        },
+        fmt,
+        f"dataset {name}",
+    )
 
 
 @app.command("history")
@@ -78,6 +102,18 @@ def history(name: str, fmt: FormatOption = Format.TABLE) -> None:
     hub = Hub()
     record = _record(hub, name)
     table = load_table(hub, hub.contracts.get(f"{record.name}@{record.current_version}"))
-    emit_rows(table_history(table),
-              ["snapshot_id", "committed_at", "run_id", "source", "operation", "added",
-               "removed", "total"], fmt, f"history of {name}")
+    emit_rows(
+        table_history(table),
+        [
+            "snapshot_id",
+            "committed_at",
+            "run_id",
+            "source",
+            "operation",
+            "added",
+            "removed",
+            "total",
+        ],
+        fmt,
+        f"history of {name}",
+    )

@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 
 import typer
-
-from exhub.cli import datasets, demo, query, quarantine, runs, sources, sync
 from rich.markup import escape
 
+from exhub.cli import datasets, demo, quarantine, query, runs, sources, sync
 from exhub.cli.output import err_console
 from exhub.errors import EXIT_USAGE, ExhubError
 

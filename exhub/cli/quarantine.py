@@ -11,23 +11,28 @@ from exhub.cli.output import Format, emit_rows
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
 
-app = typer.Typer(help="Quarantined rows: every failed rule, raw values, source position.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Quarantined rows: every failed rule, raw values, source position.", no_args_is_help=True
+)
 
 
 def _glob(hub: Hub, dataset: str, run_id: str | None) -> str:
     folder = hub.settings.warehouse_path / "quarantine" / dataset
     if not folder.exists():
-        raise ConfigError(f"no quarantine for dataset '{dataset}'",
-                          fix="see `exhub datasets list`; a clean dataset has none")
+        raise ConfigError(
+            f"no quarantine for dataset '{dataset}'",
+            fix="see `exhub datasets list`; a clean dataset has none",
+        )
     return str(folder / (f"run_id={run_id}" if run_id else "*") / "*.parquet")
 
 
 def _select(hub: Hub, dataset: str, run_id: str | None, rule: str | None, limit: int | None):
     con = duckdb.connect()
     try:
-        sql = (f"SELECT _run_id, _source, _source_position, failed_rules, reasons, raw "
-               f"FROM read_parquet('{_glob(hub, dataset, run_id)}')")
+        sql = (
+            f"SELECT _run_id, _source, _source_position, failed_rules, reasons, raw "
+            f"FROM read_parquet('{_glob(hub, dataset, run_id)}')"
+        )
         params = []
         if rule:
             sql += " WHERE list_contains(failed_rules, ?)"
@@ -55,8 +60,12 @@ def list_rows(
     rows = table.to_pylist() if table is not None else []
     for row in rows:
         row["failed_rules"] = ", ".join(row["failed_rules"])
-    emit_rows(rows, ["_run_id", "_source", "_source_position", "failed_rules", "reasons", "raw"],
-              fmt, f"quarantine of {dataset}")
+    emit_rows(
+        rows,
+        ["_run_id", "_source", "_source_position", "failed_rules", "reasons", "raw"],
+        fmt,
+        f"quarantine of {dataset}",
+    )
 
 
 @app.command("export")
@@ -77,7 +86,8 @@ def export(
         pq.write_table(table, output)
     else:
         flat = table.set_column(
-            table.schema.get_field_index("failed_rules"), "failed_rules",
+            table.schema.get_field_index("failed_rules"),
+            "failed_rules",
             [[", ".join(v) for v in table.column("failed_rules").to_pylist()]],
         )
         pacsv.write_csv(flat, output)

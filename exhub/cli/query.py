@@ -29,10 +29,12 @@ class QueryFormat(StrEnum):
 def query(
     sql: Annotated[str, typer.Argument(help='one SELECT, e.g. "SELECT count(*) FROM person"')],
     fmt: Annotated[QueryFormat, typer.Option("--format", help="result format")] = QueryFormat.TABLE,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="read the datasets as they were at this ISO time")] = None,
-    output: Annotated[str | None, typer.Option(
-        "--output", "-o", help="file to write (needed for parquet)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="read the datasets as they were at this ISO time")
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="file to write (needed for parquet)")
+    ] = None,
 ) -> None:
     """Query published datasets (SELECT only; each dataset is a table named after it)."""
     moment = None
@@ -40,8 +42,10 @@ def query(
         try:
             moment = datetime.fromisoformat(as_of)
         except ValueError:
-            raise ConfigError(f"--as-of '{as_of}' is not an ISO time",
-                              fix="e.g. --as-of 2026-11-25T18:00:00+08:00") from None
+            raise ConfigError(
+                f"--as-of '{as_of}' is not an ISO time",
+                fix="e.g. --as-of 2026-11-25T18:00:00+08:00",
+            ) from None
         if moment.tzinfo is None:
             moment = moment.astimezone()
     result = run_query(Hub(), sql, as_of=moment)

@@ -25,13 +25,34 @@ def list_runs(
     """List runs, newest first."""
     hub = Hub()
     rows = [
-        {"run_id": r.id, "source": r.source_id, "stream": r.stream_name, "dataset": r.dataset_name,
-         "status": r.status, "started_at": r.started_at, "extracted": r.extracted_rows,
-         "published": r.published_rows, "quarantined": r.quarantined_rows}
+        {
+            "run_id": r.id,
+            "source": r.source_id,
+            "stream": r.stream_name,
+            "dataset": r.dataset_name,
+            "status": r.status,
+            "started_at": r.started_at,
+            "extracted": r.extracted_rows,
+            "published": r.published_rows,
+            "quarantined": r.quarantined_rows,
+        }
         for r in hub.repository.list_runs(source_id=source, dataset_name=dataset, limit=limit)
     ]
-    emit_rows(rows, ["run_id", "source", "stream", "dataset", "status", "extracted", "published",
-                     "quarantined"], fmt, "runs")
+    emit_rows(
+        rows,
+        [
+            "run_id",
+            "source",
+            "stream",
+            "dataset",
+            "status",
+            "extracted",
+            "published",
+            "quarantined",
+        ],
+        fmt,
+        "runs",
+    )
 
 
 @app.command("show")

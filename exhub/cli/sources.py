@@ -21,13 +21,22 @@ def list_sources(fmt: FormatOption = Format.TABLE) -> None:
     rows = []
     for source_id, path in discover_sources(hub.settings.sources_path).items():
         source = load_source(path)
-        rows.append({
-            "id": source_id, "department": source.department.name, "system": source.system,
-            "connector": source.connector, "schedule": source.schedule,
-            "streams": ", ".join(f"{s.name}→{s.target}" for s in source.streams),
-        })
-    emit_rows(rows, ["id", "department", "system", "connector", "schedule", "streams"], fmt,
-              f"sources in {hub.settings.sources_path}")
+        rows.append(
+            {
+                "id": source_id,
+                "department": source.department.name,
+                "system": source.system,
+                "connector": source.connector,
+                "schedule": source.schedule,
+                "streams": ", ".join(f"{s.name}→{s.target}" for s in source.streams),
+            }
+        )
+    emit_rows(
+        rows,
+        ["id", "department", "system", "connector", "schedule", "streams"],
+        fmt,
+        f"sources in {hub.settings.sources_path}",
+    )
 
 
 @app.command("show")

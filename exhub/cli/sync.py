@@ -39,8 +39,13 @@ def sync_source(
             ) from None
     summaries = []
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
-        TimeElapsedColumn(), console=console, disable=not show_progress, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not show_progress,
+        transient=False,
     ) as bar:
         for item in streams:
             tasks = {
@@ -51,30 +56,50 @@ def sync_source(
             def advance(stage: str, rows: int, tasks: dict = tasks) -> None:
                 bar.advance(tasks[stage], rows)
 
-            summaries.append(sync_stream(
-                hub, source, item, source_file=path, full_refresh=full_refresh,
-                trigger=trigger, progress=advance,
-            ))
+            summaries.append(
+                sync_stream(
+                    hub,
+                    source,
+                    item,
+                    source_file=path,
+                    full_refresh=full_refresh,
+                    trigger=trigger,
+                    progress=advance,
+                )
+            )
             for task in tasks.values():
-                bar.update(task, total=bar.tasks[task].completed or 1,
-                           completed=bar.tasks[task].completed or 1)
+                bar.update(
+                    task,
+                    total=bar.tasks[task].completed or 1,
+                    completed=bar.tasks[task].completed or 1,
+                )
     return summaries
 
 
 def sync(
     source: Annotated[str, typer.Argument(help="source id (file name in sources/ without .yaml)")],
     stream: Annotated[str | None, typer.Option(help="only this stream")] = None,
-    full_refresh: Annotated[bool, typer.Option("--full-refresh", help="re-read everything")] = False,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="re-read everything")
+    ] = False,
     fmt: Annotated[Format, typer.Option("--format", help="output format")] = Format.TABLE,
 ) -> None:
     """Sync a source system now: extract → conform + validate → publish."""
     hub = Hub()
-    summaries = sync_source(hub, source, stream=stream, full_refresh=full_refresh,
-                            show_progress=fmt is Format.TABLE)
+    summaries = sync_source(
+        hub, source, stream=stream, full_refresh=full_refresh, show_progress=fmt is Format.TABLE
+    )
     rows = [
-        {"run_id": s.run_id, "stream": s.stream, "dataset": s.dataset, "status": s.status,
-         "extracted": s.extracted, "published": s.published, "quarantined": s.quarantined,
-         "deleted": s.deleted}
+        {
+            "run_id": s.run_id,
+            "stream": s.stream,
+            "dataset": s.dataset,
+            "status": s.status,
+            "extracted": s.extracted,
+            "published": s.published,
+            "quarantined": s.quarantined,
+            "deleted": s.deleted,
+        }
         for s in summaries
     ]
     if fmt is Format.JSON:

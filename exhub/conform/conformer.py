@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.base import POSITION_COLUMN
-from exhub.contracts.models import Contract, FieldSpec
 from exhub.conform.types import arrow_type, cast_values
+from exhub.contracts.models import Contract, FieldSpec
 from exhub.errors import ConfigError
 from exhub.semantic import SEMANTIC_TYPES, normalize_text
 from exhub.sources.models import FieldMapping, StreamConfig
@@ -97,9 +97,7 @@ class Conformer:
             value, field_failures = self._field(batch, spec, mapping, length)
             columns[spec.name] = value
             failures.extend(f for f in field_failures if pc.any(f.mask).as_py())
-        raw = pa.table(
-            {name: _as_text(batch.column(name)) for name in self.source_columns}
-        )
+        raw = pa.table({name: _as_text(batch.column(name)) for name in self.source_columns})
         return ConformedBatch(
             values=pa.table(columns),
             failures=failures,
@@ -117,10 +115,14 @@ class Conformer:
                 value = value.combine_chunks()
         else:
             value = pa.nulls(length, pa.string())
-        if mapping.normalize and (pa.types.is_string(value.type) or pa.types.is_large_string(value.type)):
+        if mapping.normalize and (
+            pa.types.is_string(value.type) or pa.types.is_large_string(value.type)
+        ):
             value = normalize_text(value)
         if mapping.default is not None:
-            default = pa.scalar(str(mapping.default)) if _is_text(value) else pa.scalar(mapping.default)
+            default = (
+                pa.scalar(str(mapping.default)) if _is_text(value) else pa.scalar(mapping.default)
+            )
             if pa.types.is_null(value.type):
                 value = pa.array([mapping.default] * length)
             else:
@@ -128,23 +130,30 @@ class Conformer:
         if mapping.map is not None:
             value, unmapped = _map_codes(value, mapping)
             if unmapped is not None:
-                failures.append(RuleFailure(
-                    f"{spec.name}.map",
-                    f"{spec.name}: code value not in the mapping's code list",
-                    unmapped,
-                ))
+                failures.append(
+                    RuleFailure(
+                        f"{spec.name}.map",
+                        f"{spec.name}: code value not in the mapping's code list",
+                        unmapped,
+                    )
+                )
         value, unreadable = cast_values(
             value, spec.type, date_formats=mapping.date_formats, timezone=self.timezone
         )
-        failures.append(RuleFailure(
-            f"{spec.name}.type", f"{spec.name}: value cannot be read as {spec.type}", unreadable
-        ))
+        failures.append(
+            RuleFailure(
+                f"{spec.name}.type", f"{spec.name}: value cannot be read as {spec.type}", unreadable
+            )
+        )
         if spec.semantic is not None:
             result = SEMANTIC_TYPES[spec.semantic.value](value)
-            failures.append(RuleFailure(
-                f"{spec.name}.{spec.semantic.value}", f"{spec.name}: {result.reason}",
-                pc.invert(result.valid),
-            ))
+            failures.append(
+                RuleFailure(
+                    f"{spec.name}.{spec.semantic.value}",
+                    f"{spec.name}: {result.reason}",
+                    pc.invert(result.valid),
+                )
+            )
             value = result.values
         return value, failures
 

@@ -69,8 +69,10 @@ def cast_values(
 
 
 def _all_false(length: int) -> pa.Array:
-    return pa.array([False] * length, pa.bool_()) if length < 64 else pc.fill_null(
-        pa.nulls(length, pa.bool_()), False
+    return (
+        pa.array([False] * length, pa.bool_())
+        if length < 64
+        else pc.fill_null(pa.nulls(length, pa.bool_()), False)
     )
 
 
@@ -78,7 +80,9 @@ def _failed(original: pa.Array, cast: pa.Array) -> pa.Array:
     return pc.and_(pc.is_valid(original), pc.is_null(cast))
 
 
-def _from_text(text: pa.Array, target: pa.DataType, contract_type: str) -> tuple[pa.Array, pa.Array]:
+def _from_text(
+    text: pa.Array, target: pa.DataType, contract_type: str
+) -> tuple[pa.Array, pa.Array]:
     if pa.types.is_string(target):
         return text, _all_false(len(text))
     if pa.types.is_boolean(target):
@@ -121,8 +125,12 @@ def _to_timestamp(values: pa.Array, timezone: str) -> tuple[pa.Array, pa.Array]:
     if pa.types.is_timestamp(values.type):
         ts = values
         if values.type.tz is None:
-            ts = pc.assume_timezone(pc.cast(values, pa.timestamp("us")), timezone,
-                                    ambiguous="earliest", nonexistent="earliest")
+            ts = pc.assume_timezone(
+                pc.cast(values, pa.timestamp("us")),
+                timezone,
+                ambiguous="earliest",
+                nonexistent="earliest",
+            )
         cast = pc.cast(ts, pa.timestamp("us", tz="UTC"))
         return cast, _all_false(len(values))
     if pa.types.is_date(values.type):

@@ -36,7 +36,9 @@ def load_contract(path: Path) -> Contract:
     try:
         contract = Contract.model_validate(doc.data)
     except ValidationError as exc:
-        raise describe_validation_error(exc, doc, model=Contract, guide="schemas/README.md") from exc
+        raise describe_validation_error(
+            exc, doc, model=Contract, guide="schemas/README.md"
+        ) from exc
     if contract.name != match["name"] or contract.version != int(match["version"]):
         raise ConfigError(
             f"{doc.where(('name',))}: file says {match['name']} v{match['version']} but the "

@@ -33,7 +33,9 @@ class DemoResult:
     examples: list[dict] = field(default_factory=list)
 
 
-def run_demo(hub: Hub, *, systems: int = 4, scale: float = 1.0, progress: bool = True) -> DemoResult:
+def run_demo(
+    hub: Hub, *, systems: int = 4, scale: float = 1.0, progress: bool = True
+) -> DemoResult:
     """Generate the world under ``.exhub/demo`` and sync its systems (full refresh)."""
     from exhub.cli.sync import sync_source
 
@@ -42,8 +44,9 @@ def run_demo(hub: Hub, *, systems: int = 4, scale: float = 1.0, progress: bool =
     demo_hub = Hub(hub.settings.model_copy(update={"sources_dir": str(world.sources_dir)}))
     result = DemoResult(world=world)
     for source_id in list(world.planted)[:systems]:
-        result.runs += sync_source(demo_hub, source_id, full_refresh=True, trigger="demo",
-                                   show_progress=progress)
+        result.runs += sync_source(
+            demo_hub, source_id, full_refresh=True, trigger="demo", show_progress=progress
+        )
     for dataset in sorted({r.dataset for r in result.runs}):
         table = run_query(demo_hub, f"SELECT count(*) AS n FROM {dataset}")
         result.dataset_rows[dataset] = table.column("n")[0].as_py()

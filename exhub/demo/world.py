@@ -65,8 +65,13 @@ def _sqlite(path: Path, ddl: str, table: str, rows: list[tuple]) -> None:
 
 
 def _household_register(rng, people: list[Person], folder: Path, world: World) -> None:
-    defects = {"resident_id.cn_resident_id": 40, "birth_date.type": 10, "gender.map": 8,
-               "household_division.cn_admin_division": 6, "name.required": 5}
+    defects = {
+        "resident_id.cn_resident_id": 40,
+        "birth_date.type": 10,
+        "gender.map": 8,
+        "household_division.cn_admin_division": 6,
+        "name.required": 5,
+    }
     plan = _plan(rng, len(people), defects)
     rows = []
     for person, defect in zip(people, plan, strict=True):
@@ -83,13 +88,15 @@ def _household_register(rng, people: list[Person], folder: Path, world: World) -
             xzqh = "349999"
         elif defect == "name.required":
             xm = "  "
-        rows.append((sfzh, xm, xb, csrq, person.ethnicity, xzqh, person.address, person.mobile,
-                     _stamp(rng)))
+        rows.append(
+            (sfzh, xm, xb, csrq, person.ethnicity, xzqh, person.address, person.mobile, _stamp(rng))
+        )
     _sqlite(
         folder / "hukou.db",
         "CREATE TABLE T_RK_JBXX (SFZH TEXT PRIMARY KEY, XM TEXT, XB TEXT, CSRQ TEXT, MZ TEXT, "
         "HJDZ_XZQH TEXT, ZZ TEXT, LXDH TEXT, GXSJ TEXT)",
-        "T_RK_JBXX", rows,
+        "T_RK_JBXX",
+        rows,
     )
     world.planted["ps_hukou"] = Counter(defects)
     world.rows["ps_hukou"] = len(rows)
@@ -108,13 +115,23 @@ def _social_insurance(rng, people: list[Person], folder: Path, world: World) -> 
             mobile = f"0551-{rng.randrange(10**7):07d}"
         elif defect == "birth_date.range":
             birth = "1899-12-31"
-        rows.append((aac002, person.name, "1" if person.gender == "male" else "2", birth, mobile,
-                     person.division, _stamp(rng)))
+        rows.append(
+            (
+                aac002,
+                person.name,
+                "1" if person.gender == "male" else "2",
+                birth,
+                mobile,
+                person.division,
+                _stamp(rng),
+            )
+        )
     _sqlite(
         folder / "social_insurance.db",
         "CREATE TABLE SI_CBRY (AAC002 TEXT PRIMARY KEY, AAC003 TEXT, AAC004 TEXT, AAC006 DATE, "
         "AAE005 TEXT, AAB301 TEXT, AAE036 TEXT)",
-        "SI_CBRY", rows,
+        "SI_CBRY",
+        rows,
     )
     world.planted["rs_social_insurance"] = Counter(defects)
     world.rows["rs_social_insurance"] = len(rows)
@@ -143,8 +160,12 @@ def _legacy_id(rng: random.Random, resident_id: str) -> str:
 
 
 def _marriage_export(rng, people: list[Person], folder: Path, world: World) -> None:
-    defects = {"resident_id.cn_resident_id": 15, "birth_date.type": 8, "mobile.cn_mobile": 7,
-               "source.unparseable": 3}
+    defects = {
+        "resident_id.cn_resident_id": 15,
+        "birth_date.type": 8,
+        "mobile.cn_mobile": 7,
+        "source.unparseable": 3,
+    }
     plan = _plan(rng, len(people), defects)
     buffer = io.BytesIO()
     header = ["证件号码", "姓名", "性别", "出生日期", "联系电话", "登记机关代码", "登记日期"]
@@ -163,10 +184,17 @@ def _marriage_export(rng, people: list[Person], folder: Path, world: World) -> N
             mobile = "12345"
         registered = dt.date(2000, 1, 1) + dt.timedelta(days=rng.randrange(0, 9000))
         line = io.StringIO()
-        csv.writer(line, lineterminator="\r\n").writerow([
-            zjhm, person.name, "男" if person.gender == "male" else "女", birth, mobile or "",
-            rng.choice(HEFEI_DISTRICTS), _legacy_date(rng, registered),
-        ])
+        csv.writer(line, lineterminator="\r\n").writerow(
+            [
+                zjhm,
+                person.name,
+                "男" if person.gender == "male" else "女",
+                birth,
+                mobile or "",
+                rng.choice(HEFEI_DISTRICTS),
+                _legacy_date(rng, registered),
+            ]
+        )
         encoded = line.getvalue().encode("gbk")
         if defect == "source.unparseable":
             # A byte the old export tool mangled: 0x81 0x20 is not a GBK character.
@@ -179,15 +207,28 @@ def _marriage_export(rng, people: list[Person], folder: Path, world: World) -> N
     world.rows["mz_marriage"] = len(people)
 
 
-ENTERPRISE_TYPES = {"1100": "company", "1200": "company", "4000": "individual_business",
-                    "9100": "farmer_cooperative"}
-REGISTRATION_STATES = {"存续": "active", "在业": "active", "吊销": "revoked", "注销": "cancelled",
-                       "迁出": "moved_out"}
+ENTERPRISE_TYPES = {
+    "1100": "company",
+    "1200": "company",
+    "4000": "individual_business",
+    "9100": "farmer_cooperative",
+}
+REGISTRATION_STATES = {
+    "存续": "active",
+    "在业": "active",
+    "吊销": "revoked",
+    "注销": "cancelled",
+    "迁出": "moved_out",
+}
 
 
 def _enterprise_register(rng, count: int, people: list[Person], folder: Path, world: World):
-    defects = {"uscc.cn_uscc": 12, "registered_capital.range": 5, "status.map": 4,
-               "established_on.type": 3}
+    defects = {
+        "uscc.cn_uscc": 12,
+        "registered_capital.range": 5,
+        "status.map": 4,
+        "established_on.type": 3,
+    }
     plan = _plan(rng, count, defects)
     rows, seen = [], set()
     for defect in plan:
@@ -196,7 +237,7 @@ def _enterprise_register(rng, count: int, people: list[Person], folder: Path, wo
             uscc = make_uscc(rng, rng.choice(HEFEI_DISTRICTS))
         seen.add(uscc)
         capital = f"{rng.randrange(10, 500000) / 10:.2f}"
-        established = (dt.date(1995, 1, 1) + dt.timedelta(days=rng.randrange(0, 10000)))
+        established = dt.date(1995, 1, 1) + dt.timedelta(days=rng.randrange(0, 10000))
         clrq, status = established.strftime("%Y-%m-%d"), rng.choice(list(REGISTRATION_STATES))
         if defect == "uscc.cn_uscc":
             uscc = corrupt_one_char(rng, uscc)
@@ -206,14 +247,25 @@ def _enterprise_register(rng, count: int, people: list[Person], folder: Path, wo
             status = "待核"
         elif defect == "established_on.type":
             clrq = "2019-13-45"
-        rows.append((uscc, make_enterprise_name(rng), rng.choice(list(ENTERPRISE_TYPES)),
-                     rng.choice(people).name, capital, clrq, rng.choice(HEFEI_DISTRICTS), status,
-                     _stamp(rng)))
+        rows.append(
+            (
+                uscc,
+                make_enterprise_name(rng),
+                rng.choice(list(ENTERPRISE_TYPES)),
+                rng.choice(people).name,
+                capital,
+                clrq,
+                rng.choice(HEFEI_DISTRICTS),
+                status,
+                _stamp(rng),
+            )
+        )
     _sqlite(
         folder / "enterprise.db",
         "CREATE TABLE QY_DJXX (TYSHXYDM TEXT PRIMARY KEY, QYMC TEXT, QYLX TEXT, FDDBR TEXT, "
         "ZCZB TEXT, CLRQ TEXT, ZSXZQH TEXT, DJZT TEXT, GXSJ TEXT)",
-        "QY_DJXX", rows,
+        "QY_DJXX",
+        rows,
     )
     world.planted["sj_enterprise"] = Counter(defects)
     world.rows["sj_enterprise"] = len(rows)

@@ -45,14 +45,18 @@ def history(table) -> list[dict]:
     rows = []
     for snapshot in table.snapshots():
         summary = snapshot.summary
-        rows.append({
-            "snapshot_id": snapshot.snapshot_id,
-            "committed_at": datetime.fromtimestamp(snapshot.timestamp_ms / 1000, UTC).isoformat(),
-            "run_id": summary[RUN_ID_PROPERTY] if summary else None,
-            "source": summary["exhub.source"] if summary else None,
-            "operation": summary.operation.value if summary else None,
-            "added": int(summary["added-records"] or 0) if summary else 0,
-            "removed": int(summary["deleted-records"] or 0) if summary else 0,
-            "total": int(summary["total-records"] or 0) if summary else 0,
-        })
+        rows.append(
+            {
+                "snapshot_id": snapshot.snapshot_id,
+                "committed_at": datetime.fromtimestamp(
+                    snapshot.timestamp_ms / 1000, UTC
+                ).isoformat(),
+                "run_id": summary[RUN_ID_PROPERTY] if summary else None,
+                "source": summary["exhub.source"] if summary else None,
+                "operation": summary.operation.value if summary else None,
+                "added": int(summary["added-records"] or 0) if summary else 0,
+                "removed": int(summary["deleted-records"] or 0) if summary else 0,
+                "total": int(summary["total-records"] or 0) if summary else 0,
+            }
+        )
     return rows

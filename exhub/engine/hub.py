@@ -33,7 +33,7 @@ class Hub:
 
     @cached_property
     def iceberg(self):
-        """pyiceberg SQL catalog on the same database."""
+        """Pyiceberg SQL catalog on the same database."""
         from exhub.publish import open_catalog
 
         self.repository  # noqa: B018 - the catalog database must exist first

@@ -67,16 +67,27 @@ def write_report(
     rules = []
     for rule_id in ordered:
         gx_item = gx_by_rule.get(rule_id)
-        rules.append({
-            "rule_id": rule_id,
-            "failed": rule_counts.get(rule_id, 0),
-            "gx_unexpected": (gx_item or {}).get("result", {}).get("unexpected_count"),
-            "gx_success": gx_item.get("success") if gx_item else None,
-            "examples": examples.get(rule_id, []),
-        })
+        rules.append(
+            {
+                "rule_id": rule_id,
+                "failed": rule_counts.get(rule_id, 0),
+                "gx_unexpected": (gx_item or {}).get("result", {}).get("unexpected_count"),
+                "gx_success": gx_item.get("success") if gx_item else None,
+                "examples": examples.get(rule_id, []),
+            }
+        )
     (folder / "validation.json").write_text(
-        json.dumps({"run": run, "rule_counts": rule_counts, "gates": gates,
-                    "great_expectations": gx_result}, ensure_ascii=False, indent=1, default=str)
+        json.dumps(
+            {
+                "run": run,
+                "rule_counts": rule_counts,
+                "gates": gates,
+                "great_expectations": gx_result,
+            },
+            ensure_ascii=False,
+            indent=1,
+            default=str,
+        )
     )
     env = Environment(autoescape=select_autoescape(default=True))
     html = env.from_string(TEMPLATE).render(

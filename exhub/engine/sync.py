@@ -22,8 +22,13 @@ from exhub.engine.report import write_report
 from exhub.errors import ExhubError, GateFailedError, TerminalError
 from exhub.extract import LandingManifest, extract_to_landing, iter_landed, iter_rejects
 from exhub.extract import landing_folder as landing_folder_of
-from exhub.publish import commit_run, committed_snapshot, data_folder, dataset_arrow_schema
-from exhub.publish import ensure_table
+from exhub.publish import (
+    commit_run,
+    committed_snapshot,
+    data_folder,
+    dataset_arrow_schema,
+    ensure_table,
+)
 from exhub.sources import SourceConfig, StreamConfig
 from exhub.sources.secrets import resolve_references
 from exhub.validate.expectations import COMPUTED_SUFFIX, computed_rule_ids, run_suite
@@ -73,19 +78,32 @@ def register(hub: Hub, source: SourceConfig, source_hash: str) -> None:
     repo = hub.repository
     repo.upsert_department(source.department.id, source.department.name)
     repo.upsert_source_system(
-        source.id, source.department.id, source.system, source.connector,
-        source.schedule, source.max_connections, source_hash,
+        source.id,
+        source.department.id,
+        source.system,
+        source.connector,
+        source.schedule,
+        source.max_connections,
+        source_hash,
     )
     for stream in source.streams:
         contract = hub.contracts.get(stream.target)
         repo.upsert_department(contract.owner, contract.owner)
         repo.upsert_dataset(
-            contract.name, contract.domain, contract.title.zh, contract.title.en,
-            contract.owner, contract.sharing.class_.value, contract.update_cycle.value,
-            contract.version, ".".join(contract.iceberg_identifier),
+            contract.name,
+            contract.domain,
+            contract.title.zh,
+            contract.title.en,
+            contract.owner,
+            contract.sharing.class_.value,
+            contract.update_cycle.value,
+            contract.version,
+            ".".join(contract.iceberg_identifier),
         )
         repo.register_schema_version(
-            contract.name, contract.version, contract_hash(contract),
+            contract.name,
+            contract.version,
+            contract_hash(contract),
             contract.model_dump_json(by_alias=True),
         )
         repo.upsert_stream(
@@ -134,27 +152,47 @@ def sync_stream(
         SourceUnreachableError: the legacy system could not be reached.
         ConfigError: the source, mapping or contract is wrong.
     """
-    settings, repo = hub.settings, hub.repository
+    _settings, repo = hub.settings, hub.repository
     contract = hub.contracts.get(stream.target)
     full_refresh = full_refresh or stream.full_refresh_only
     run_id = run_id or new_run_id()
     watermark = None if full_refresh else repo.get_watermark(source.id, stream.name)
     summary = RunSummary(run_id, source.id, stream.name, contract.name)
     if repo.get_run(run_id) is None:
-        repo.start_run(run_id, source.id, stream.name, contract.name, trigger, full_refresh,
-                       watermark)
+        repo.start_run(
+            run_id, source.id, stream.name, contract.name, trigger, full_refresh, watermark
+        )
     try:
-        _run(hub, source, stream, contract, summary, source_file=source_file,
-             full_refresh=full_refresh, watermark=watermark, progress=progress)
+        _run(
+            hub,
+            source,
+            stream,
+            contract,
+            summary,
+            source_file=source_file,
+            full_refresh=full_refresh,
+            watermark=watermark,
+            progress=progress,
+        )
     except ExhubError as exc:
         status = "gated" if isinstance(exc, GateFailedError) else "failed"
         summary.status = status
-        repo.finish_run(run_id, status, error_class=type(exc).__name__, error_message=str(exc),
-                        timings=summary.timings)
+        repo.finish_run(
+            run_id,
+            status,
+            error_class=type(exc).__name__,
+            error_message=str(exc),
+            timings=summary.timings,
+        )
         raise
     except Exception as exc:
-        repo.finish_run(run_id, "failed", error_class=type(exc).__name__,
-                        error_message=str(exc)[:2000], timings=summary.timings)
+        repo.finish_run(
+            run_id,
+            "failed",
+            error_class=type(exc).__name__,
+            error_message=str(exc)[:2000],
+            timings=summary.timings,
+        )
         raise
     return summary
 
@@ -179,8 +217,12 @@ def _run(
     with _Timer(summary, "extract"):
         manifest = _extract(hub, source, stream, contract, summary, landing, watermark, progress)
     summary.extracted = manifest.extracted_rows
-    repo.update_run(summary.run_id, extracted_rows=summary.extracted,
-                    landing_bytes=manifest.bytes, timings=summary.timings)
+    repo.update_run(
+        summary.run_id,
+        extracted_rows=summary.extracted,
+        landing_bytes=manifest.bytes,
+        timings=summary.timings,
+    )
 
     table = ensure_table(hub.iceberg, contract)
     already = committed_snapshot(table, summary.run_id)
@@ -198,7 +240,9 @@ def _run(
         )
         previous = repo.last_successful_run(source.id, stream.name)
         gates = evaluate_gate(
-            contract, staged.files, stats,
+            contract,
+            staged.files,
+            stats,
             last_good_rows=previous.published_rows if previous and previous.full_refresh else None,
             full_refresh=full_refresh,
         )
@@ -208,10 +252,15 @@ def _run(
     failed_gates = [g for g in gates if not g.passed]
     summary.status = "gated" if failed_gates else "succeeded"
     report = _report(hub, source, contract, summary, examples, gx_result, len(gx_frame))
-    repo.update_run(summary.run_id, conformed_rows=summary.extracted,
-                    quarantined_rows=summary.quarantined, rule_counts=summary.rule_counts,
-                    gate_results=summary.gates, validation_report_path=str(report),
-                    timings=summary.timings)
+    repo.update_run(
+        summary.run_id,
+        conformed_rows=summary.extracted,
+        quarantined_rows=summary.quarantined,
+        rule_counts=summary.rule_counts,
+        gate_results=summary.gates,
+        validation_report_path=str(report),
+        timings=summary.timings,
+    )
     if failed_gates:
         staged.discard()
         first = failed_gates[0]
@@ -224,8 +273,12 @@ def _run(
 
     with _Timer(summary, "publish"):
         result = commit_run(
-            table, staged.files, run_id=summary.run_id, source_id=source.id,
-            full_refresh=full_refresh, primary_key=contract.primary_key,
+            table,
+            staged.files,
+            run_id=summary.run_id,
+            source_id=source.id,
+            full_refresh=full_refresh,
+            primary_key=contract.primary_key,
         )
     summary.published = stats.rows
     summary.deleted = result.rows_deleted
@@ -248,9 +301,14 @@ def _finish(hub, source, stream, summary, manifest: LandingManifest, snapshot_id
         # Only after the commit: a crash before it re-reads the same rows next time.
         repo.set_watermark(source.id, stream.name, manifest.cursor_max, summary.run_id)
     repo.finish_run(
-        summary.run_id, "succeeded", published_rows=summary.published,
-        quarantined_rows=summary.quarantined, deleted_rows=summary.deleted,
-        snapshot_id=snapshot_id, watermark_after=manifest.cursor_max, timings=summary.timings,
+        summary.run_id,
+        "succeeded",
+        published_rows=summary.published,
+        quarantined_rows=summary.quarantined,
+        deleted_rows=summary.deleted,
+        snapshot_id=snapshot_id,
+        watermark_after=manifest.cursor_max,
+        timings=summary.timings,
     )
 
 
@@ -272,21 +330,28 @@ def _extract(hub, source, stream, contract, summary, landing, watermark, progres
     )
     with connector:
         return extract_to_landing(
-            connector, request, landing, run_id=summary.run_id, source_id=source.id,
+            connector,
+            request,
+            landing,
+            run_id=summary.run_id,
+            source_id=source.id,
             stream=stream.name,
             on_rows=(lambda n: progress("extract", n)) if progress else None,
         )
 
 
-def _conform_and_validate(hub, source, contract, conformer, summary, landing, manifest, table,
-                          progress):
+def _conform_and_validate(
+    hub, source, contract, conformer, summary, landing, manifest, table, progress
+):
     settings = hub.settings
     extracted_at = pa.scalar(datetime.fromisoformat(manifest.started_at), pa.timestamp("us", "UTC"))
     schema = dataset_arrow_schema(contract)
-    staged = PartWriter(data_folder(table, source.id), f"{summary.run_id}-{secrets.token_hex(3)}",
-                        schema)
+    staged = PartWriter(
+        data_folder(table, source.id), f"{summary.run_id}-{secrets.token_hex(3)}", schema
+    )
     quarantine = PartWriter(
-        quarantine_folder(settings.warehouse_path, contract.name, summary.run_id), "part",
+        quarantine_folder(settings.warehouse_path, contract.name, summary.run_id),
+        "part",
         QUARANTINE_SCHEMA,
     )
     for stale in quarantine.folder.glob("*.parquet"):
@@ -306,22 +371,32 @@ def _conform_and_validate(hub, source, contract, conformer, summary, landing, ma
         bad = failed_mask(failures, batch.num_rows)
         good = conformed.values.filter(pc.invert(bad))
         count = good.num_rows
-        for name, value in (("_source", source.id), ("_department", source.department.id),
-                            ("_run_id", summary.run_id)):
+        for name, value in (
+            ("_source", source.id),
+            ("_department", source.department.id),
+            ("_run_id", summary.run_id),
+        ):
             good = good.append_column(name, pa.array([value] * count, pa.string()))
-        good = good.append_column("_extracted_at", pa.array([extracted_at] * count,
-                                                            pa.timestamp("us", "UTC")))
+        good = good.append_column(
+            "_extracted_at", pa.array([extracted_at] * count, pa.timestamp("us", "UTC"))
+        )
         staged.write(good)
         stats.add(good)
         if pc.any(bad).as_py():
-            quarantine.write(quarantine_rows(
-                conformed, failures, bad, run_id=summary.run_id, source_id=source.id,
-                department=source.department.id,
-            ))
-        for failure in failures:
-            summary.rule_counts[failure.rule_id] = (
-                summary.rule_counts.get(failure.rule_id, 0) + count_true(failure.mask)
+            quarantine.write(
+                quarantine_rows(
+                    conformed,
+                    failures,
+                    bad,
+                    run_id=summary.run_id,
+                    source_id=source.id,
+                    department=source.department.id,
+                )
             )
+        for failure in failures:
+            summary.rule_counts[failure.rule_id] = summary.rule_counts.get(
+                failure.rule_id, 0
+            ) + count_true(failure.mask)
             if len(examples.setdefault(failure.rule_id, [])) < EXAMPLES_PER_RULE:
                 hits = pc.indices_nonzero(pc.fill_null(failure.mask, False))[:EXAMPLES_PER_RULE]
                 examples[failure.rule_id] += pc.take(conformed.positions, hits).to_pylist()
@@ -342,9 +417,11 @@ def _conform_and_validate(hub, source, contract, conformer, summary, landing, ma
         if progress:
             progress("validate", batch.num_rows)
     for rejects in iter_rejects(landing, manifest):
-        quarantine.write(quarantine_rejects(
-            rejects, run_id=summary.run_id, source_id=source.id, department=source.department.id
-        ))
+        quarantine.write(
+            quarantine_rejects(
+                rejects, run_id=summary.run_id, source_id=source.id, department=source.department.id
+            )
+        )
         summary.rule_counts["source.unparseable"] = (
             summary.rule_counts.get("source.unparseable", 0) + rejects.num_rows
         )
@@ -362,11 +439,16 @@ def _report(hub, source, contract, summary, examples, gx_result, gx_rows) -> Pat
     return write_report(
         folder,
         run={
-            "run_id": summary.run_id, "dataset": contract.name, "contract": contract.ref,
-            "source": source.id, "department": source.department.name,
-            "stream": summary.stream, "extracted": summary.extracted,
+            "run_id": summary.run_id,
+            "dataset": contract.name,
+            "contract": contract.ref,
+            "source": source.id,
+            "department": source.department.name,
+            "stream": summary.stream,
+            "extracted": summary.extracted,
             "published": summary.extracted - summary.quarantined,
-            "quarantined": summary.quarantined, "status": summary.status,
+            "quarantined": summary.quarantined,
+            "status": summary.status,
         },
         rule_ids=row_rule_ids(contract),
         rule_counts=summary.rule_counts,
@@ -374,6 +456,7 @@ def _report(hub, source, contract, summary, examples, gx_result, gx_rows) -> Pat
         gx_result=gx_result,
         gx_rows=gx_rows,
         gates=summary.gates,
-        quarantine_path=str(quarantine_folder(hub.settings.warehouse_path, contract.name,
-                                              summary.run_id)),
+        quarantine_path=str(
+            quarantine_folder(hub.settings.warehouse_path, contract.name, summary.run_id)
+        ),
     )

@@ -64,9 +64,7 @@ def _replace_source(
         with tx.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
             for task in table.scan(row_filter=EqualTo("_source", source_id)).plan_files():
                 overwrite.delete_data_file(task.file)
-            for data_file in parquet_files_to_data_files(
-                table.io, tx.table_metadata, iter(files)
-            ):
+            for data_file in parquet_files_to_data_files(table.io, tx.table_metadata, iter(files)):
                 overwrite.append_data_file(data_file)
 
 
@@ -102,10 +100,8 @@ def _merge(
 def _ensure_name_mapping(tx) -> None:
     # Files written by exhub carry no Iceberg field ids; columns resolve by name.
     if tx.table_metadata.name_mapping() is None:
-        tx.set_properties(**{
-            TableProperties.DEFAULT_NAME_MAPPING:
-                tx.table_metadata.schema().name_mapping.model_dump_json()
-        })
+        mapping = tx.table_metadata.schema().name_mapping.model_dump_json()
+        tx.set_properties(**{TableProperties.DEFAULT_NAME_MAPPING: mapping})
 
 
 @retry(
@@ -133,8 +129,15 @@ def _commit_once(
     if full_refresh:
         _replace_source(table, files, source_id=source_id, properties=properties)
     else:
-        _merge(table, files, before=before, run_id=run_id, source_id=source_id,
-               primary_key=primary_key, properties=properties)
+        _merge(
+            table,
+            files,
+            before=before,
+            run_id=run_id,
+            source_id=source_id,
+            primary_key=primary_key,
+            properties=properties,
+        )
     table.refresh()
     after = _row_count(table, source_id)
     snapshot = table.current_snapshot()
@@ -164,8 +167,12 @@ def commit_run(
     """
     try:
         return _commit_once(
-            table, files, run_id=run_id, source_id=source_id,
-            full_refresh=full_refresh, primary_key=primary_key,
+            table,
+            files,
+            run_id=run_id,
+            source_id=source_id,
+            full_refresh=full_refresh,
+            primary_key=primary_key,
         )
     except CommitFailedException as exc:
         raise CommitConflictError(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
 from pyiceberg.catalog.sql import SqlCatalog
-from pyiceberg.exceptions import NamespaceAlreadyExistsError, NoSuchTableError, TableAlreadyExistsError
+from pyiceberg.exceptions import (
+    NamespaceAlreadyExistsError,
+    NoSuchTableError,
+    TableAlreadyExistsError,
+)
 from pyiceberg.partitioning import PartitionField, PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.table import Table
@@ -78,11 +83,9 @@ def dataset_iceberg_schema(contract: Contract) -> Schema:
 
 @lru_cache(maxsize=8)
 def open_catalog(catalog_url: str, warehouse: str) -> SqlCatalog:
-    """pyiceberg's SQL catalog on the hub's catalog database."""
+    """Pyiceberg's SQL catalog on the hub's catalog database."""
     Path(warehouse).mkdir(parents=True, exist_ok=True)
-    return SqlCatalog(
-        "exhub", uri=catalog_url, warehouse=Path(warehouse).resolve().as_uri()
-    )
+    return SqlCatalog("exhub", uri=catalog_url, warehouse=Path(warehouse).resolve().as_uri())
 
 
 def ensure_table(catalog: SqlCatalog, contract: Contract) -> Table:
@@ -92,15 +95,14 @@ def ensure_table(catalog: SqlCatalog, contract: Contract) -> Table:
         return catalog.load_table((namespace, name))
     except NoSuchTableError:
         pass
-    try:
+    with contextlib.suppress(NamespaceAlreadyExistsError):
         catalog.create_namespace(namespace)
-    except NamespaceAlreadyExistsError:
-        pass
     schema = dataset_iceberg_schema(contract)
     source_id = schema.find_field("_source").field_id
     spec = PartitionSpec(
-        PartitionField(source_id=source_id, field_id=1000, transform=IdentityTransform(),
-                       name="_source")
+        PartitionField(
+            source_id=source_id, field_id=1000, transform=IdentityTransform(), name="_source"
+        )
     )
     try:
         return catalog.create_table(

@@ -63,9 +63,7 @@ def check_select(sql: str) -> None:
     except duckdb.Error as exc:
         raise QueryError(f"SQL does not parse: {exc}", fix="check the SQL syntax") from exc
     if len(statements) != 1:
-        raise QueryError(
-            f"one statement per query, got {len(statements)}", fix="send one SELECT"
-        )
+        raise QueryError(f"one statement per query, got {len(statements)}", fix="send one SELECT")
     if statements[0].type not in ALLOWED_STATEMENTS:
         raise QueryError(
             f"only SELECT is allowed, got {statements[0].type.name}",
@@ -80,7 +78,7 @@ def open_query_connection(hub: Hub, *, as_of: datetime | None = None) -> duckdb.
         contract = hub.contracts.get(f"{record.name}@{record.current_version}")
         try:
             table = hub.iceberg.load_table(contract.iceberg_identifier)
-        except Exception:  # noqa: BLE001 - a registered dataset with no table yet is empty
+        except Exception:
             continue
         dataset = _arrow_dataset(table, dataset_arrow_schema(contract), as_of)
         con.register(record.name, dataset)
@@ -101,7 +99,8 @@ def run_query(hub: Hub, sql: str, *, as_of: datetime | None = None) -> pa.Table:
     try:
         return con.execute(sql).to_arrow_table()
     except duckdb.Error as exc:
-        raise QueryError(f"query failed: {exc}", fix="check table and column names "
-                         "(`exhub datasets list`)") from exc
+        raise QueryError(
+            f"query failed: {exc}", fix="check table and column names (`exhub datasets list`)"
+        ) from exc
     finally:
         con.close()

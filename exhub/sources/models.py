@@ -36,7 +36,8 @@ class FieldMapping(Frozen):
     default: str | int | float | bool | None = None
     map: dict[str, str | None] | None = None
     map_unmapped: str = Field(
-        default="keep", pattern="^(keep|null|reject)$",
+        default="keep",
+        pattern="^(keep|null|reject)$",
         description="what a value missing from 'map' becomes: kept, null, or a rule failure",
     )
     date_formats: list[str] | None = None

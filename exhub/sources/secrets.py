@@ -24,9 +24,15 @@ def resolve_references(value: Any, *, where: str, environ: dict[str, str] | None
     """
     environ = os.environ if environ is None else environ
     if isinstance(value, dict):
-        return {k: resolve_references(v, where=f"{where}.{k}", environ=environ) for k, v in value.items()}
+        return {
+            k: resolve_references(v, where=f"{where}.{k}", environ=environ)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [resolve_references(v, where=f"{where}[{i}]", environ=environ) for i, v in enumerate(value)]
+        return [
+            resolve_references(v, where=f"{where}[{i}]", environ=environ)
+            for i, v in enumerate(value)
+        ]
     if not isinstance(value, str):
         return value
 

@@ -37,38 +37,55 @@ def build_suite(contract: Contract, available: set[str]) -> Any:
     for rule_id in computed_rule_ids(contract):
         column = rule_id + COMPUTED_SUFFIX
         if column in available:
-            suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-                column=column, value_set=[True], meta={"rule_id": rule_id}
-            ))
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=column, value_set=[True], meta={"rule_id": rule_id}
+                )
+            )
     for spec in contract.fields:
         if spec.required:
-            suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(
-                column=spec.name, meta={"rule_id": f"{spec.name}.required"}
-            ))
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToNotBeNull(
+                    column=spec.name, meta={"rule_id": f"{spec.name}.required"}
+                )
+            )
         if spec.values:
-            suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-                column=spec.name, value_set=list(spec.values),
-                meta={"rule_id": f"{spec.name}.values"},
-            ))
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=spec.name,
+                    value_set=list(spec.values),
+                    meta={"rule_id": f"{spec.name}.values"},
+                )
+            )
         if spec.pattern:
-            suite.add_expectation(gxe.ExpectColumnValuesToMatchRegex(
-                column=spec.name, regex=spec.pattern, meta={"rule_id": f"{spec.name}.pattern"}
-            ))
-        if spec.range and spec.type in {"int", "long", "double"} or (
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToMatchRegex(
+                    column=spec.name, regex=spec.pattern, meta={"rule_id": f"{spec.name}.pattern"}
+                )
+            )
+        if (spec.range and spec.type in {"int", "long", "double"}) or (
             spec.range and spec.type.startswith("decimal")
         ):
-            suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-                column=spec.name, min_value=spec.range.min, max_value=spec.range.max,
-                meta={"rule_id": f"{spec.name}.range"},
-            ))
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=spec.name,
+                    min_value=spec.range.min,
+                    max_value=spec.range.max,
+                    meta={"rule_id": f"{spec.name}.range"},
+                )
+            )
     if len(contract.primary_key) == 1:
-        suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(
-            column=contract.primary_key[0], meta={"rule_id": "unique_key"}
-        ))
+        suite.add_expectation(
+            gxe.ExpectColumnValuesToBeUnique(
+                column=contract.primary_key[0], meta={"rule_id": "unique_key"}
+            )
+        )
     else:
-        suite.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=list(contract.primary_key), meta={"rule_id": "unique_key"}
-        ))
+        suite.add_expectation(
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=list(contract.primary_key), meta={"rule_id": "unique_key"}
+            )
+        )
     return suite
 
 

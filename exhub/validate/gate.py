@@ -69,31 +69,40 @@ def evaluate_gate(
     for rule in contract.rules:
         if isinstance(rule, UniqueKeyRule):
             extra, examples = _duplicate_keys(staged_files, contract.primary_key)
-            results.append(GateResult(
-                "unique_key",
-                extra == 0,
-                "primary key unique" if extra == 0 else
-                f"{extra} duplicate rows on ({', '.join(contract.primary_key)}), "
-                f"e.g. {', '.join(examples)}",
-            ))
+            results.append(
+                GateResult(
+                    "unique_key",
+                    extra == 0,
+                    "primary key unique"
+                    if extra == 0
+                    else f"{extra} duplicate rows on ({', '.join(contract.primary_key)}), "
+                    f"e.g. {', '.join(examples)}",
+                )
+            )
         elif isinstance(rule, RowCountDropRule):
             if not full_refresh or not last_good_rows:
-                results.append(GateResult("row_count_drop", True, "no full previous run to compare"))
+                results.append(
+                    GateResult("row_count_drop", True, "no full previous run to compare")
+                )
                 continue
             drop = 1 - stats.rows / last_good_rows
-            results.append(GateResult(
-                "row_count_drop",
-                drop <= rule.max_drop,
-                f"{stats.rows} rows vs {last_good_rows} in the last good run "
-                f"({drop:+.0%} drop, limit {rule.max_drop:.0%})",
-            ))
+            results.append(
+                GateResult(
+                    "row_count_drop",
+                    drop <= rule.max_drop,
+                    f"{stats.rows} rows vs {last_good_rows} in the last good run "
+                    f"({drop:+.0%} drop, limit {rule.max_drop:.0%})",
+                )
+            )
         elif isinstance(rule, NullRatioRule):
             ratio = stats.nulls.get(rule.field, 0) / stats.rows if stats.rows else 0.0
-            results.append(GateResult(
-                f"null_ratio:{rule.field}",
-                ratio <= rule.max,
-                f"{rule.field} null in {ratio:.1%} of rows (limit {rule.max:.0%})",
-            ))
+            results.append(
+                GateResult(
+                    f"null_ratio:{rule.field}",
+                    ratio <= rule.max,
+                    f"{rule.field} null in {ratio:.1%} of rows (limit {rule.max:.0%})",
+                )
+            )
     return results
 
 

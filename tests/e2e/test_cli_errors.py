@@ -43,12 +43,27 @@ def test_query_refuses_writes(hub_home):
     assert "only SELECT" in result.stderr
 
 
-@pytest.mark.parametrize("command", [
-    [], ["demo"], ["sync"], ["query"], ["sources"], ["sources", "list"], ["sources", "show"],
-    ["datasets"], ["datasets", "list"], ["datasets", "show"], ["datasets", "history"],
-    ["runs"], ["runs", "list"], ["runs", "show"], ["quarantine", "list"],
-    ["quarantine", "export"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["demo"],
+        ["sync"],
+        ["query"],
+        ["sources"],
+        ["sources", "list"],
+        ["sources", "show"],
+        ["datasets"],
+        ["datasets", "list"],
+        ["datasets", "show"],
+        ["datasets", "history"],
+        ["runs"],
+        ["runs", "list"],
+        ["runs", "show"],
+        ["quarantine", "list"],
+        ["quarantine", "export"],
+    ],
+)
 def test_every_command_has_help(hub_home, command):
     result = run_exhub(*command, "--help", home=hub_home)
     assert result.returncode == 0, result.stderr

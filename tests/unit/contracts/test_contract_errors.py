@@ -53,6 +53,7 @@ rules:
     max: 0.2
 """
 
+
 @dataclass(frozen=True)
 class Case:
     """One way to break VALID, and where the error must point."""
@@ -168,6 +169,7 @@ CASES = {
         keys=("rules.1.field", "rules.1"),
     ),
 }
+
 
 def write(tmp_path: Path, case: Case) -> tuple[Path, str]:
     text = case.edit(VALID)
