@@ -125,6 +125,7 @@ class CatalogBehaviour:
             thread.start()
         for thread in threads:
             thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in threads), "an upgrade hung"
         assert errors == []
         assert current_revision(catalog_url) == HEAD
 

@@ -95,7 +95,7 @@ def plan_column(name: str, sa_type: sat.TypeEngine[Any]) -> ColumnPlan:
         return ColumnPlan(name, Kind.DATE, pa.date32())
     if isinstance(sa_type, sat.Time):
         return ColumnPlan(name, Kind.TIME, pa.time64("us"))
-    if isinstance(sa_type, sat._Binary):
+    if isinstance(sa_type, sat.LargeBinary | sat.BINARY | sat.VARBINARY):
         return ColumnPlan(name, Kind.BINARY, pa.binary())
     if isinstance(sa_type, sat.String):
         return ColumnPlan(name, Kind.STRING, pa.string())
@@ -222,13 +222,14 @@ def _raw_array(plan: ColumnPlan, values: Sequence[Any]) -> pa.Array:
     """Build the column in Arrow directly; raises when a value needs the slow path."""
     if plan.kind is Kind.OTHER or (plan.kind is Kind.DECIMAL and plan.arrow_type == pa.string()):
         raise TypeError("always converted value by value")
-    if plan.kind is Kind.TIMESTAMP:
-        return pa.array(values, pa.timestamp("us"))
+    # Naive timestamps are localized afterwards, in one vectorized step.
+    target = pa.timestamp("us") if plan.kind is Kind.TIMESTAMP else plan.arrow_type
     try:
-        return pa.array(values, plan.arrow_type)
+        return pa.array(values, target)
     except _ARROW_ERRORS:
-        if plan.kind in (Kind.DATE, Kind.TIMESTAMP_TZ):  # ISO text, as SQLite stores it
-            return pa.array(values, pa.string()).cast(plan.arrow_type)
+        if plan.kind in (Kind.DATE, Kind.TIMESTAMP, Kind.TIMESTAMP_TZ):
+            # ISO text, as SQLite stores dates; anything else takes the slow path.
+            return pa.array(values, pa.string()).cast(target)
         raise
 
 
@@ -255,8 +256,6 @@ def convert_column(
     try:
         array = _raw_array(plan, values)
         if plan.kind is Kind.TIMESTAMP:
-            if pa.types.is_string(array.type):
-                array = array.cast(pa.timestamp("us"))
             array = _localize(array, zone_name)
         return array, {}
     except _ARROW_ERRORS:
