@@ -14,6 +14,7 @@ from exhub.settings import load_settings
 from exhub.sources import config_hash, load_source
 
 pytestmark = pytest.mark.unit
+NEW_ADDRESS = "安徽省合肥市新地址1号"
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def rows_by_source(hub) -> dict:
 
 
 def test_retry_with_same_run_id_commits_once(hukou):
-    hub, source, path, world = hukou
+    hub, source, path, _ = hukou
     stream = source.streams[0]
     first = sync_stream(hub, source, stream, source_file=path, full_refresh=True, run_id="r-1")
     counts = rows_by_source(hub)
@@ -55,6 +56,8 @@ def test_incremental_merges_updates_without_duplicates(hukou):
     first = sync_stream(hub, source, stream, source_file=path, full_refresh=True)
     assert hub.repository.get_watermark(source.id, stream.name) is not None
     db = world.root / "legacy" / "hukou.db"
+    published = run_query(hub, "SELECT resident_id FROM person ORDER BY 1 LIMIT 5")
+    keys = published.column("resident_id").to_pylist()
     with sqlite3.connect(db) as con:
         boundary = con.execute("SELECT max(GXSJ) FROM T_RK_JBXX").fetchone()[0]
         con.execute(

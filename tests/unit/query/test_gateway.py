@@ -35,7 +35,7 @@ def test_connection_cannot_read_files_or_unlock(hub_home):
     from exhub.query import open_query_connection
 
     con = open_query_connection(Hub())
-    with pytest.raises(Exception, match="(?i)external|disabled|permission"):
+    with pytest.raises(Exception, match=r"(?i)external|disabled|permission"):
         con.execute("SELECT * FROM read_csv('/etc/passwd')").fetchall()
-    with pytest.raises(Exception, match="(?i)lock"):
+    with pytest.raises(Exception, match=r"(?i)lock"):
         con.execute("SET enable_external_access = true")
