@@ -61,8 +61,9 @@ def test_incremental_merges_updates_without_duplicates(hukou):
     with sqlite3.connect(db) as con:
         boundary = con.execute("SELECT max(GXSJ) FROM T_RK_JBXX").fetchone()[0]
         con.execute(
-            "UPDATE T_RK_JBXX SET ZZ = '安徽省合肥市新地址1号', GXSJ = '2030-01-01 00:00:00' "
-            "WHERE rowid IN (SELECT rowid FROM T_RK_JBXX LIMIT 5)"
+            "UPDATE T_RK_JBXX SET ZZ = ?, GXSJ = '2030-01-01 00:00:00' "
+            f"WHERE SFZH IN ({','.join('?' * len(keys))})",
+            [NEW_ADDRESS, *keys],
         )
     con.close()
     with sqlite3.connect(db) as con:
