@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_random_exponential
 
 from shared_catalog.errors import CatalogError
 
@@ -77,13 +79,25 @@ def create_catalog_engine(url: str | URL, **kwargs: Any) -> Engine:
     return engine
 
 
+@retry(
+    retry=retry_if_exception_type(sqlite3.OperationalError),
+    wait=wait_random_exponential(multiplier=0.02, max=0.5),
+    stop=stop_after_delay(SQLITE_BUSY_TIMEOUT_MS / 1000),
+    reraise=True,
+)
+def _enable_wal(cursor: Any) -> None:
+    # Switching a new database to WAL ignores busy_timeout: "database is locked" comes back at
+    # once when another connection is doing the same, so the switch is retried.
+    cursor.execute("PRAGMA journal_mode=WAL")
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _sqlite_on_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        _enable_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()

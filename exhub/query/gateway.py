@@ -97,7 +97,7 @@ def run_query(hub: Hub, sql: str, *, as_of: datetime | None = None) -> pa.Table:
     check_select(sql)
     con = open_query_connection(hub, as_of=as_of)
     try:
-        return con.execute(sql).to_arrow_table()
+        return con.sql(sql).to_arrow_table()
     except duckdb.Error as exc:
         raise QueryError(
             f"query failed: {exc}", fix="check table and column names (`exhub datasets list`)"
