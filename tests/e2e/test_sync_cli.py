@@ -1,0 +1,65 @@
+"""``exhub sync`` on a deployment's own sources/ folder, including a failed gate."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+import pytest
+
+from exhub.demo.world import build_world
+from tests.support import run_exhub
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def deployment(hub_home):
+    world = build_world(hub_home / "legacy_world", scale=0.1)
+    (hub_home / "sources").mkdir()
+    shutil.copy(world.sources_dir / "ps_hukou.yaml", hub_home / "sources" / "ps_hukou.yaml")
+    return hub_home, world
+
+
+def person_rows(home) -> int:
+    result = run_exhub(
+        "query", "--format", "json", "SELECT count(*) AS n FROM person", home=home, check=True
+    )
+    return json.loads(result.stdout)[0]["n"]
+
+
+def test_sync_publishes_and_lists(deployment):
+    home, world = deployment
+    result = run_exhub("sync", "ps_hukou", "--format", "json", home=home, check=True)
+    runs = json.loads(result.stdout)
+    assert runs[0]["status"] == "succeeded"
+    assert runs[0]["extracted"] == world.rows["ps_hukou"]
+    assert runs[0]["published"] + runs[0]["quarantined"] == runs[0]["extracted"]
+    assert person_rows(home) == runs[0]["published"]
+    listed = json.loads(
+        run_exhub("sources", "list", "--format", "json", home=home, check=True).stdout
+    )
+    assert [s["id"] for s in listed] == ["ps_hukou"]
+
+
+def test_row_count_drop_gate_fails_with_exit_1_and_publishes_nothing(deployment):
+    home, world = deployment
+    run_exhub("sync", "ps_hukou", "--full-refresh", home=home, check=True)
+    before = person_rows(home)
+    with sqlite3.connect(world.root / "legacy" / "hukou.db") as con:
+        con.execute("DELETE FROM T_RK_JBXX WHERE rowid % 4 != 0")
+    con.close()
+    result = run_exhub("sync", "ps_hukou", "--full-refresh", home=home)
+    assert result.returncode == 1, result.stderr
+    assert "row_count_drop" in result.stderr and "nothing was published" in result.stderr
+    assert person_rows(home) == before
+    runs = json.loads(run_exhub("runs", "list", "--format", "json", home=home, check=True).stdout)
+    assert runs[0]["status"] == "gated"
+
+
+def test_unreachable_source_exits_3(deployment):
+    home, world = deployment
+    (world.root / "legacy" / "hukou.db").unlink()
+    result = run_exhub("sync", "ps_hukou", home=home)
+    assert result.returncode == 3, result.stderr
