@@ -158,7 +158,9 @@ def sync_stream(
     run_id = run_id or new_run_id()
     watermark = None if full_refresh else repo.get_watermark(source.id, stream.name)
     summary = RunSummary(run_id, source.id, stream.name, contract.name)
-    if repo.get_run(run_id) is None:
+    existing = repo.get_run(run_id)
+    if existing is None or existing.status != "succeeded":
+        # A retry of a failed attempt restarts the record; the landing is replayed.
         repo.start_run(
             run_id, source.id, stream.name, contract.name, trigger, full_refresh, watermark
         )

@@ -1,0 +1,1 @@
+"""The only Airflow-aware package: the DAG factory and task callables."""
