@@ -23,9 +23,7 @@ def _ensure_postgres() -> None:
         )
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL database of its own for this test session, dropped at the end."""
+def _postgres_database() -> Iterator[str]:
     _ensure_postgres()
     name = f"exhub_test_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -37,6 +35,18 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as con:
             con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of its own for this test session, dropped at the end."""
+    yield from _postgres_database()
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of its own for one test, dropped after it."""
+    yield from _postgres_database()
 
 
 @pytest.fixture

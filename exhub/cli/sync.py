@@ -9,7 +9,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from exhub.cli.output import Format, console, dumps, emit_rows
 from exhub.engine.hub import Hub
-from exhub.engine.sync import RunSummary, register, sync_stream
+from exhub.engine.sync import RunSummary, register, replay_landing, sync_stream
 from exhub.errors import ConfigError
 from exhub.sources import config_hash, discover_sources, find_source
 
@@ -22,8 +22,13 @@ def sync_source(
     full_refresh: bool = False,
     trigger: str = "cli",
     show_progress: bool = True,
+    replay: str | None = None,
 ) -> list[RunSummary]:
-    """Sync every stream of a source (or one); the same path Airflow tasks take."""
+    """Sync every stream of a source (or one); the same path Airflow tasks take.
+
+    With ``replay``, re-validate and re-publish that run's landing instead of reading the
+    source.
+    """
     source = find_source(hub.settings.sources_path, source_id)
     path = discover_sources(hub.settings.sources_path)[source_id]
     register(hub, source, config_hash(path))
@@ -37,6 +42,14 @@ def sync_source(
                 fix=f"use one of: {', '.join(s.name for s in source.streams)}",
                 key="stream",
             ) from None
+    if replay is not None:
+        record = hub.repository.get_run(replay)
+        if record is None or record.source_id != source_id:
+            raise ConfigError(
+                f"no run '{replay}' of source '{source_id}'",
+                fix="see `exhub runs list --source " + source_id + "`",
+            )
+        streams = [source.stream(record.stream_name)]
     summaries = []
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -56,6 +69,13 @@ def sync_source(
             def advance(stage: str, rows: int, tasks: dict = tasks) -> None:
                 bar.advance(tasks[stage], rows)
 
+            if replay is not None:
+                summaries.append(
+                    replay_landing(
+                        hub, source, source_file=path, replay_of=replay, progress=advance
+                    )
+                )
+                continue
             summaries.append(
                 sync_stream(
                     hub,
@@ -83,11 +103,20 @@ def sync(
         bool, typer.Option("--full-refresh", help="re-read everything")
     ] = False,
     fmt: Annotated[Format, typer.Option("--format", help="output format")] = Format.TABLE,
+    replay: Annotated[
+        str | None,
+        typer.Option(help="re-publish this run's landing without reading the source"),
+    ] = None,
 ) -> None:
     """Sync a source system now: extract → conform + validate → publish."""
     hub = Hub()
     summaries = sync_source(
-        hub, source, stream=stream, full_refresh=full_refresh, show_progress=fmt is Format.TABLE
+        hub,
+        source,
+        stream=stream,
+        full_refresh=full_refresh,
+        show_progress=fmt is Format.TABLE,
+        replay=replay,
     )
     rows = [
         {

@@ -13,6 +13,7 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
+from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
 
 from exhub.engine.hub import Hub
@@ -34,10 +35,14 @@ def _snapshot_at(table: Table, as_of: datetime | None) -> int | None:
     return chosen
 
 
+def _empty(schema: pa.Schema) -> ds.Dataset:
+    return ds.dataset(pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema))
+
+
 def _arrow_dataset(table: Table, schema: pa.Schema, as_of: datetime | None) -> ds.Dataset:
     snapshot_id = _snapshot_at(table, as_of)
     if snapshot_id is None:
-        return ds.dataset(pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema))
+        return _empty(schema)
     scan = table.scan(snapshot_id=snapshot_id)
     files = []
     for task in scan.plan_files():
@@ -48,7 +53,7 @@ def _arrow_dataset(table: Table, schema: pa.Schema, as_of: datetime | None) -> d
             )
         files.append(task.file.file_path.removeprefix("file://"))
     if not files:
-        return ds.dataset(pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema))
+        return _empty(schema)
     return ds.dataset(files, schema=schema, format="parquet")
 
 
@@ -76,11 +81,14 @@ def open_query_connection(hub: Hub, *, as_of: datetime | None = None) -> duckdb.
     con = duckdb.connect(":memory:", config={"threads": 2})
     for record in hub.repository.list_datasets():
         contract = hub.contracts.get(f"{record.name}@{record.current_version}")
+        schema = dataset_arrow_schema(contract)
         try:
             table = hub.iceberg.load_table(contract.iceberg_identifier)
-        except Exception:
+        except NoSuchTableError:
+            # Registered but never published: an empty table, so queries still resolve.
+            con.register(record.name, _empty(schema))
             continue
-        dataset = _arrow_dataset(table, dataset_arrow_schema(contract), as_of)
+        dataset = _arrow_dataset(table, schema, as_of)
         con.register(record.name, dataset)
     con.execute("SET enable_external_access = false")
     con.execute("SET enable_progress_bar = false")

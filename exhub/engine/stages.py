@@ -1,0 +1,236 @@
+"""The three stages of a run. Each can run in its own process (one Airflow task each).
+
+State passes between them through files in the run's landing folder, never through XCom:
+``_manifest.json`` (what was extracted) and ``_validated.json`` (what is staged to publish).
+Each file is written last and atomically, so its presence means the stage completed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from connectors import POSITION_COLUMN, ReadRequest, load_connector
+from exhub.contracts import Contract
+from exhub.engine.run import RunPlan, Timer, failpoint
+from exhub.engine.validating import conform_and_validate, write_run_report
+from exhub.errors import GateFailedError, TerminalError
+from exhub.extract import LandingManifest, extract_to_landing
+from exhub.publish import commit_run, committed_snapshot, ensure_table
+from exhub.sources import StreamConfig
+from exhub.sources.secrets import resolve_references
+from exhub.validate.expectations import run_suite
+from exhub.validate.gate import evaluate_gate
+
+log = logging.getLogger("exhub.stages")
+MANIFEST = "_manifest.json"
+VALIDATED = "_validated.json"
+
+
+@dataclass
+class Validated:
+    """What validation staged for publishing."""
+
+    files: list[str]
+    published_rows: int
+    quarantined_rows: int
+    rule_counts: dict[str, int]
+    gates: list[dict]
+    report: str
+
+    def save(self, folder: Path) -> None:
+        """Write atomically into the landing folder."""
+        temp = folder / (VALIDATED + ".tmp")
+        temp.write_text(json.dumps(asdict(self), ensure_ascii=False))
+        os.replace(temp, folder / VALIDATED)
+
+    @classmethod
+    def load(cls, folder: Path) -> Validated | None:
+        """The validation result, if validation completed and its files still exist."""
+        path = folder / VALIDATED
+        if not path.exists():
+            return None
+        validated = cls(**json.loads(path.read_text()))
+        return validated if all(Path(f).exists() for f in validated.files) else None
+
+
+def key_columns(contract: Contract, stream: StreamConfig) -> tuple[str, ...]:
+    """Source columns that map to the contract's primary key (used for positions)."""
+    keys = []
+    for key in contract.primary_key:
+        mapping = stream.mapping.get(key)
+        if mapping is not None and mapping.from_:
+            keys.append(mapping.from_)
+    return tuple(keys)
+
+
+def extract_stage(plan: RunPlan) -> LandingManifest:
+    """Read the stream into the landing zone (or reuse this run's completed landing)."""
+    with Timer(plan.summary, "extract"):
+        if (plan.landing / MANIFEST).exists():
+            manifest = LandingManifest.load(plan.landing)  # a retry replays its own landing
+        else:
+            source, stream = plan.source, plan.stream
+            options = resolve_references(source.options, where=f"{source.id}.options")
+            connector_class = load_connector(source.connector)
+            connector = connector_class.from_options(options, where=f"source '{source.id}'")
+            request = ReadRequest(
+                source_object=stream.source,
+                key_columns=key_columns(plan.contract, stream),
+                cursor=stream.cursor,
+                watermark=plan.watermark,
+                lookback_seconds=stream.lookback_seconds,
+                batch_size=plan.hub.settings.batch_size,
+                timezone=source.timezone,
+                options=stream.options,
+            )
+            with connector:
+                manifest = extract_to_landing(
+                    connector,
+                    request,
+                    plan.landing,
+                    run_id=plan.run_id,
+                    source_id=source.id,
+                    stream=stream.name,
+                    on_rows=lambda n: plan.tick("extract", n),
+                )
+    plan.summary.extracted = manifest.extracted_rows
+    plan.hub.repository.update_run(
+        plan.run_id,
+        extracted_rows=manifest.extracted_rows,
+        landing_bytes=manifest.bytes,
+        timings=plan.summary.timings,
+    )
+    failpoint("after_landing")
+    return manifest
+
+
+def validate_stage(plan: RunPlan) -> Validated | None:
+    """Conform, validate, quarantine and gate; stage the good rows as data files.
+
+    Returns None when this run already committed (a retry after the commit).
+
+    Raises:
+        GateFailedError: a dataset rule failed; the staged files are deleted.
+    """
+    repo, summary = plan.hub.repository, plan.summary
+    manifest = LandingManifest.load(plan.landing)
+    summary.extracted = manifest.extracted_rows
+    table = ensure_table(plan.hub.iceberg, plan.contract)
+    if committed_snapshot(table, plan.run_id) is not None:
+        return None
+    done = Validated.load(plan.landing)
+    if done is not None:
+        summary.rule_counts, summary.gates = done.rule_counts, done.gates
+        summary.quarantined = done.quarantined_rows
+        return done
+    with Timer(summary, "validate"):
+        result = conform_and_validate(plan, manifest, table)
+        previous = repo.last_successful_run(plan.source.id, plan.stream.name)
+        gates = evaluate_gate(
+            plan.contract,
+            result.staged.files,
+            result.stats,
+            last_good_rows=previous.published_rows if previous and previous.full_refresh else None,
+            full_refresh=plan.full_refresh,
+        )
+        summary.gates = [g.as_dict() for g in gates]
+        summary.quarantined = result.quarantined
+        frame = result.gx_frame
+        gx_result = run_suite(plan.contract, frame, POSITION_COLUMN) if len(frame) else None
+    failed = [g for g in gates if not g.passed]
+    summary.status = "gated" if failed else "validated"
+    report = write_run_report(plan, result, gx_result)
+    summary.report = str(report)
+    repo.update_run(
+        plan.run_id,
+        conformed_rows=summary.extracted,
+        quarantined_rows=result.quarantined,
+        rule_counts=summary.rule_counts,
+        gate_results=summary.gates,
+        validation_report_path=str(report),
+        timings=summary.timings,
+    )
+    if failed:
+        result.staged.discard()
+        first = failed[0]
+        raise GateFailedError(
+            f"dataset rule '{first.rule}' failed for {plan.contract.name} from "
+            f"{plan.source.id}: {first.detail}; nothing was published (report: {report})",
+            fix="fix the source data or the contract rule, then sync again",
+            rule=first.rule,
+        )
+    validated = Validated(
+        files=result.staged.files,
+        published_rows=result.stats.rows,
+        quarantined_rows=result.quarantined,
+        rule_counts=summary.rule_counts,
+        gates=summary.gates,
+        report=str(report),
+    )
+    validated.save(plan.landing)
+    failpoint("after_validation")
+    return validated
+
+
+def publish_stage(plan: RunPlan) -> None:
+    """Commit the staged files as one snapshot, then move the watermark and close the run."""
+    summary, repo = plan.summary, plan.hub.repository
+    manifest = LandingManifest.load(plan.landing)
+    summary.extracted = manifest.extracted_rows
+    table = ensure_table(plan.hub.iceberg, plan.contract)
+    already = committed_snapshot(table, plan.run_id)
+    validated = Validated.load(plan.landing)
+    if already is None and validated is None:
+        raise TerminalError(
+            f"run {plan.run_id} has nothing validated to publish",
+            fix="run the validate stage (or `exhub sync`) again",
+        )
+    with Timer(summary, "publish"):
+        if already is not None:
+            log.info("run %s already committed as snapshot %s", plan.run_id, already)
+            snapshot_id, deleted = already, 0
+            record = repo.get_run(plan.run_id)
+            published = validated.published_rows if validated else record.published_rows
+        else:
+            failpoint("before_commit")
+            result = commit_run(
+                table,
+                validated.files,
+                run_id=plan.run_id,
+                source_id=plan.source.id,
+                full_refresh=plan.full_refresh,
+                primary_key=plan.contract.primary_key,
+            )
+            failpoint("after_commit")
+            snapshot_id, deleted, published = (
+                result.snapshot_id,
+                result.rows_deleted,
+                validated.published_rows,
+            )
+    summary.published, summary.deleted, summary.snapshot_id = published, deleted, snapshot_id
+    summary.quarantined = summary.extracted - published
+    if validated is not None and validated.quarantined_rows != summary.quarantined:
+        raise TerminalError(
+            f"run {plan.run_id} lost rows: extracted {summary.extracted} != published "
+            f"{published} + quarantined {validated.quarantined_rows}",
+            fix="this is a bug in exhub; the landing zone still holds every row",
+        )
+    plan.tick("publish", published)
+    if manifest.cursor_max is not None and plan.advance_watermark:
+        # Only after the commit: a crash before it re-reads the same rows next time.
+        repo.set_watermark(plan.source.id, plan.stream.name, manifest.cursor_max, plan.run_id)
+    summary.status = "succeeded"
+    repo.finish_run(
+        plan.run_id,
+        "succeeded",
+        published_rows=published,
+        quarantined_rows=summary.quarantined,
+        deleted_rows=deleted,
+        snapshot_id=snapshot_id,
+        watermark_after=manifest.cursor_max,
+        timings=summary.timings,
+    )

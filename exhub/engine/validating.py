@@ -1,0 +1,174 @@
+"""The conform + validate loop over a run's landing: stream batches, split good from bad."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors import POSITION_COLUMN
+from exhub.conform.conformer import Conformer
+from exhub.engine.report import write_report
+from exhub.engine.run import RunPlan
+from exhub.extract import LandingManifest, iter_landed, iter_rejects
+from exhub.publish import data_folder, dataset_arrow_schema
+from exhub.validate.expectations import COMPUTED_SUFFIX, computed_rule_ids
+from exhub.validate.gate import PublishStats, count_true
+from exhub.validate.quarantine import (
+    QUARANTINE_SCHEMA,
+    PartWriter,
+    failed_mask,
+    quarantine_folder,
+    quarantine_rejects,
+    quarantine_rows,
+)
+from exhub.validate.row_rules import apply_row_rules, row_rule_ids
+
+EXAMPLES_PER_RULE = 5
+
+
+@dataclass
+class LoopResult:
+    """What the loop wrote and counted."""
+
+    staged: PartWriter
+    stats: PublishStats
+    gx_frames: list[pd.DataFrame] = field(default_factory=list)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+    quarantined: int = 0
+
+    @property
+    def gx_frame(self) -> pd.DataFrame:
+        """Rows handed to Great Expectations."""
+        return pd.concat(self.gx_frames, ignore_index=True) if self.gx_frames else pd.DataFrame()
+
+
+def _provenance(good: pa.Table, plan: RunPlan, extracted_at: pa.Scalar) -> pa.Table:
+    count = good.num_rows
+    for name, value in (
+        ("_source", plan.source.id),
+        ("_department", plan.source.department.id),
+        ("_run_id", plan.run_id),
+    ):
+        good = good.append_column(name, pa.array([value] * count, pa.string()))
+    return good.append_column(
+        "_extracted_at", pa.array([extracted_at] * count, pa.timestamp("us", "UTC"))
+    )
+
+
+def _gx_sample(result: LoopResult, conformed, failures, take: int, computed: set[str]) -> None:
+    frame = conformed.values.slice(0, take).to_pandas()
+    frame[POSITION_COLUMN] = conformed.positions.slice(0, take).to_pylist()
+    for rule_id in computed:
+        frame[rule_id + COMPUTED_SUFFIX] = True
+    for failure in failures:
+        if failure.rule_id in computed:
+            mask = pd.Series(failure.mask.slice(0, take).to_pylist()).fillna(False)
+            frame[failure.rule_id + COMPUTED_SUFFIX] = (~mask.astype(bool)).to_numpy()
+    result.gx_frames.append(frame)
+
+
+def conform_and_validate(plan: RunPlan, manifest: LandingManifest, table) -> LoopResult:
+    """Conform every landed batch, quarantine failing rows and stage the good ones."""
+    settings, contract, summary = plan.hub.settings, plan.contract, plan.summary
+    conformer = Conformer(contract, plan.stream, where=plan.where, timezone=plan.source.timezone)
+    extracted_at = pa.scalar(datetime.fromisoformat(manifest.started_at), pa.timestamp("us", "UTC"))
+    staged = PartWriter(
+        data_folder(table, plan.source.id),
+        f"{plan.run_id}-{secrets.token_hex(3)}",
+        dataset_arrow_schema(contract),
+    )
+    quarantine = PartWriter(
+        quarantine_folder(settings.warehouse_path, contract.name, plan.run_id),
+        "part",
+        QUARANTINE_SCHEMA,
+    )
+    for stale in quarantine.folder.glob("*.parquet"):
+        stale.unlink()  # an earlier attempt of this run: its quarantine is rewritten whole
+    result = LoopResult(staged=staged, stats=PublishStats())
+    computed = set(computed_rule_ids(contract))
+    gx_rows = 0
+    for index, batch in enumerate(iter_landed(plan.landing, manifest)):
+        if index == 0:
+            conformer.check_columns(batch.schema)
+        conformed = conformer.conform(batch)
+        failures = apply_row_rules(contract, conformed)
+        bad = failed_mask(failures, batch.num_rows)
+        good = _provenance(conformed.values.filter(pc.invert(bad)), plan, extracted_at)
+        staged.write(good)
+        result.stats.add(good)
+        if pc.any(bad).as_py():
+            quarantine.write(
+                quarantine_rows(
+                    conformed,
+                    failures,
+                    bad,
+                    run_id=plan.run_id,
+                    source_id=plan.source.id,
+                    department=plan.source.department.id,
+                )
+            )
+        for failure in failures:
+            rule = failure.rule_id
+            summary.rule_counts[rule] = summary.rule_counts.get(rule, 0) + count_true(failure.mask)
+            known = result.examples.setdefault(rule, [])
+            if len(known) < EXAMPLES_PER_RULE:
+                hits = pc.indices_nonzero(pc.fill_null(failure.mask, False))[:EXAMPLES_PER_RULE]
+                known += pc.take(conformed.positions, hits).to_pylist()
+                del known[EXAMPLES_PER_RULE:]
+        if gx_rows < settings.gx_max_rows:
+            take = min(settings.gx_max_rows - gx_rows, batch.num_rows)
+            _gx_sample(result, conformed, failures, take, computed)
+            gx_rows += take
+        plan.tick("validate", batch.num_rows)
+    for rejects in iter_rejects(plan.landing, manifest):
+        quarantine.write(
+            quarantine_rejects(
+                rejects,
+                run_id=plan.run_id,
+                source_id=plan.source.id,
+                department=plan.source.department.id,
+            )
+        )
+        rule = "source.unparseable"
+        summary.rule_counts[rule] = summary.rule_counts.get(rule, 0) + rejects.num_rows
+        known = result.examples.setdefault(rule, [])
+        known += rejects.column(POSITION_COLUMN).to_pylist()[: EXAMPLES_PER_RULE - len(known)]
+        plan.tick("validate", rejects.num_rows)
+    staged.close()
+    quarantine.close()
+    result.quarantined = quarantine.rows
+    return result
+
+
+def write_run_report(plan: RunPlan, result: LoopResult, gx_result: dict | None) -> Path:
+    """The auditor's report of this run (JSON + HTML)."""
+    settings, contract, summary = plan.hub.settings, plan.contract, plan.summary
+    folder = settings.warehouse_path / "reports" / contract.name / plan.run_id
+    return write_report(
+        folder,
+        run={
+            "run_id": plan.run_id,
+            "dataset": contract.name,
+            "contract": contract.ref,
+            "source": plan.source.id,
+            "department": plan.source.department.name,
+            "stream": plan.stream.name,
+            "extracted": summary.extracted,
+            "published": summary.extracted - result.quarantined,
+            "quarantined": result.quarantined,
+            "status": summary.status,
+        },
+        rule_ids=row_rule_ids(contract),
+        rule_counts=summary.rule_counts,
+        examples=result.examples,
+        gx_result=gx_result,
+        gx_rows=len(result.gx_frame),
+        gates=summary.gates,
+        quarantine_path=str(quarantine_folder(settings.warehouse_path, contract.name, plan.run_id)),
+    )
