@@ -1,26 +1,38 @@
-"""One atomic, idempotent Iceberg commit per run.
+"""One atomic, idempotent Iceberg commit per run: exactly one snapshot.
 
 The run id is written into the snapshot summary. Before committing, the table's history is
 searched for it: a retried run that already committed does nothing. A run that crashed
 before its commit left only unreferenced files, which no reader sees.
+
+Both write modes produce a single overwrite snapshot, so readers and time travel see the
+state before the run or after it, never between:
+
+* full refresh: the source's partition (``_source``) is swapped for the staged files, and
+  the keys that disappeared from the source are counted as deleted;
+* merge: data files of the source holding a key the run brings (or deletes) are rewritten
+  without those rows (copy-on-write), then the staged files are added.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyiceberg.exceptions import CommitFailedException
-from pyiceberg.expressions import And, EqualTo, In
+from pyiceberg.expressions import EqualTo
 from pyiceberg.io.pyarrow import parquet_files_to_data_files
 from pyiceberg.table import Table, TableProperties
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from exhub.errors import CommitConflictError, TerminalError
-from exhub.publish.tables import RUN_ID_PROPERTY
+from exhub.errors import CommitConflictError
+from exhub.publish.tables import RUN_ID_PROPERTY, data_folder
 
-MAX_KEYS_PER_DELETE = 50_000
+KEY_SEPARATOR = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,7 @@ class CommitResult:
     snapshot_id: int | None
     rows_added: int
     rows_deleted: int
+    rows_replaced: int = 0
     already_committed: bool = False
 
 
@@ -41,60 +54,28 @@ def committed_snapshot(table: Table, run_id: str) -> int | None:
     return None
 
 
-def _staged_keys(files: Sequence[str], key: str) -> list:
-    values: set = set()
-    for file in files:
-        values.update(pq.read_table(file, columns=[key]).column(key).to_pylist())
-    values.discard(None)
-    return sorted(values)
+def key_strings(table: pa.Table, key: Sequence[str]) -> pa.Array:
+    """One text value per row for a (possibly composite) key."""
+    parts = [pc.cast(table.column(k), pa.string()).combine_chunks() for k in key]
+    if len(parts) == 1:
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, KEY_SEPARATOR)
 
 
-def _row_count(table: Table, source_id: str) -> int:
-    scan = table.scan(row_filter=EqualTo("_source", source_id), selected_fields=("_source",))
-    return sum(task.file.record_count for task in scan.plan_files())
+def _local(path: str) -> str:
+    return path.removeprefix("file://")
 
 
-def _replace_source(
-    table: Table, files: Sequence[str], *, source_id: str, properties: dict[str, str]
-) -> None:
-    # One snapshot swaps the source's partition: readers (and time travel) see the old
-    # rows or the new ones, never a moment with neither.
-    with table.transaction() as tx:
-        _ensure_name_mapping(tx)
-        with tx.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
-            for task in table.scan(row_filter=EqualTo("_source", source_id)).plan_files():
-                overwrite.delete_data_file(task.file)
-            for data_file in parquet_files_to_data_files(table.io, tx.table_metadata, iter(files)):
-                overwrite.append_data_file(data_file)
+def _read(table: Table, path: str, columns: list[str] | None = None) -> pa.Table:
+    with table.io.new_input(path).open() as handle:
+        return pq.read_table(handle, columns=columns)
 
 
-def _merge(
-    table: Table,
-    files: Sequence[str],
-    *,
-    before: int,
-    run_id: str,
-    source_id: str,
-    primary_key: Sequence[str],
-    properties: dict[str, str],
-) -> None:
-    with table.transaction() as tx:
-        if before and files:
-            if len(primary_key) != 1:
-                raise TerminalError(
-                    "incremental merge on a composite primary key is not supported yet",
-                    fix="sync this stream with --full-refresh",
-                    run_id=run_id,
-                )
-            keys = _staged_keys(files, primary_key[0])
-            for start in range(0, len(keys), MAX_KEYS_PER_DELETE):
-                chunk = keys[start : start + MAX_KEYS_PER_DELETE]
-                tx.delete(
-                    And(EqualTo("_source", source_id), In(primary_key[0], chunk)),
-                    snapshot_properties=properties,
-                )
-        if files:
-            tx.add_files(list(files), snapshot_properties=properties, check_duplicate_files=False)
+def _keys_of(files: Sequence[str], key: Sequence[str]) -> pa.Array:
+    arrays = [key_strings(pq.read_table(f, columns=list(key)), key) for f in files]
+    if not arrays:
+        return pa.array([], pa.string())
+    return pc.unique(pa.chunked_array(arrays, pa.string()).combine_chunks())
 
 
 def _ensure_name_mapping(tx) -> None:
@@ -104,10 +85,93 @@ def _ensure_name_mapping(tx) -> None:
         tx.set_properties(**{TableProperties.DEFAULT_NAME_MAPPING: mapping})
 
 
+def _gone_from_source(old: Sequence[str], new: Sequence[str], key: Sequence[str]) -> int:
+    """Rows of the old partition whose key the new full read no longer has (spills to disk)."""
+    if not old:
+        return 0
+    columns = ", ".join(f'"{k}"' for k in key)
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        if not new:
+            return con.execute("SELECT count(*) FROM read_parquet(?)", [list(old)]).fetchone()[0]
+        return con.execute(
+            f"SELECT count(*) FROM (SELECT {columns} FROM read_parquet(?)) o "
+            f"ANTI JOIN (SELECT {columns} FROM read_parquet(?)) n USING ({columns})",
+            [list(old), list(new)],
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _replace_source(
+    table: Table, files: Sequence[str], *, source_id: str, key: Sequence[str], properties: dict
+) -> tuple[int, int]:
+    tasks = list(table.scan(row_filter=EqualTo("_source", source_id)).plan_files())
+    before = sum(task.file.record_count for task in tasks)
+    gone = _gone_from_source([_local(t.file.file_path) for t in tasks], files, key)
+    with table.transaction() as tx:
+        _ensure_name_mapping(tx)
+        with tx.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
+            for task in tasks:
+                overwrite.delete_data_file(task.file)
+            for data_file in parquet_files_to_data_files(table.io, tx.table_metadata, iter(files)):
+                overwrite.append_data_file(data_file)
+    return gone, before - gone
+
+
+def _merge(
+    table: Table,
+    files: Sequence[str],
+    *,
+    source_id: str,
+    key: Sequence[str],
+    delete_keys: pa.Array | None,
+    properties: dict,
+) -> tuple[int, int]:
+    incoming = _keys_of(files, key)
+    doomed = pc.unique(pa.concat_arrays([incoming, delete_keys])) if delete_keys else incoming
+    deleted = replaced = 0
+    rewritten: list[str] = []
+    out_folder = data_folder(table, source_id)
+    tasks = (
+        list(table.scan(row_filter=EqualTo("_source", source_id)).plan_files())
+        if len(doomed)
+        else []
+    )
+    dropped = []
+    for task in tasks:
+        existing = key_strings(_read(table, task.file.file_path, list(key)), key)
+        hit = pc.is_in(existing, value_set=doomed)
+        hits = int(pc.sum(pc.cast(hit, pa.int64())).as_py() or 0)
+        if not hits:
+            continue
+        dropped.append(task.file)
+        in_incoming = pc.and_(hit, pc.is_in(existing, value_set=incoming))
+        replaced_here = int(pc.sum(pc.cast(in_incoming, pa.int64())).as_py() or 0)
+        replaced += replaced_here
+        deleted += hits - replaced_here
+        if hits < len(existing):
+            kept = _read(table, task.file.file_path).filter(pc.invert(hit))
+            out_folder.mkdir(parents=True, exist_ok=True)
+            path = out_folder / f"rewrite-{secrets.token_hex(8)}.parquet"
+            pq.write_table(kept, path, compression="zstd")
+            rewritten.append(str(path))
+    with table.transaction() as tx:
+        _ensure_name_mapping(tx)
+        with tx.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
+            for data_file in dropped:
+                overwrite.delete_data_file(data_file)
+            added = [*rewritten, *files]
+            for data_file in parquet_files_to_data_files(table.io, tx.table_metadata, iter(added)):
+                overwrite.append_data_file(data_file)
+    return deleted, replaced
+
+
 @retry(
     retry=retry_if_exception_type(CommitFailedException),
     wait=wait_random_exponential(multiplier=0.2, max=5),
-    stop=stop_after_attempt(8),
+    stop=stop_after_attempt(10),
     reraise=True,
 )
 def _commit_once(
@@ -118,33 +182,31 @@ def _commit_once(
     source_id: str,
     full_refresh: bool,
     primary_key: Sequence[str],
+    delete_keys: pa.Array | None,
 ) -> CommitResult:
     table.refresh()
     existing = committed_snapshot(table, run_id)
     if existing is not None:
         return CommitResult(existing, 0, 0, already_committed=True)
     properties = {RUN_ID_PROPERTY: run_id, "exhub.source": source_id}
-    before = _row_count(table, source_id) if table.current_snapshot() else 0
     added = sum(pq.read_metadata(f).num_rows for f in files)
     if full_refresh:
-        _replace_source(table, files, source_id=source_id, properties=properties)
+        deleted, replaced = _replace_source(
+            table, files, source_id=source_id, key=primary_key, properties=properties
+        )
     else:
-        _merge(
+        deleted, replaced = _merge(
             table,
             files,
-            before=before,
-            run_id=run_id,
             source_id=source_id,
-            primary_key=primary_key,
+            key=primary_key,
+            delete_keys=delete_keys,
             properties=properties,
         )
     table.refresh()
-    after = _row_count(table, source_id)
     snapshot = table.current_snapshot()
     return CommitResult(
-        snapshot.snapshot_id if snapshot else None,
-        rows_added=added,
-        rows_deleted=max(before + added - after, 0),
+        snapshot.snapshot_id if snapshot else None, added, deleted, rows_replaced=replaced
     )
 
 
@@ -156,11 +218,18 @@ def commit_run(
     source_id: str,
     full_refresh: bool,
     primary_key: Sequence[str],
+    delete_keys: pa.Array | None = None,
 ) -> CommitResult:
-    """Publish staged data files as one commit (retried on concurrent commits).
+    """Publish staged data files as one snapshot (retried on concurrent commits).
 
-    Full refresh replaces every row of ``source_id``; otherwise rows are merged on
-    (primary key, source).
+    Args:
+        table: the dataset's Iceberg table.
+        files: staged Parquet files (written by the validate stage, not yet referenced).
+        run_id: recorded in the snapshot summary; a second commit of it is a no-op.
+        source_id: the ``_source`` partition this run owns.
+        full_refresh: replace the source's rows instead of merging on the key.
+        primary_key: the contract's key columns.
+        delete_keys: key strings the source marked deleted (merge only).
 
     Raises:
         CommitConflictError: other publishers kept winning after every retry.
@@ -173,6 +242,7 @@ def commit_run(
             source_id=source_id,
             full_refresh=full_refresh,
             primary_key=primary_key,
+            delete_keys=delete_keys,
         )
     except CommitFailedException as exc:
         raise CommitConflictError(

@@ -80,3 +80,34 @@ def test_incremental_merges_updates_without_duplicates(hukou):
         hub, "SELECT count(*) AS n FROM person WHERE address = '安徽省合肥市新地址1号'"
     )
     assert moved.to_pylist() == [{"n": 5}]
+
+
+def test_each_run_is_one_snapshot_and_as_of_reads_the_past(hukou):
+    import time
+    from datetime import UTC, datetime
+
+    hub, source, path, world = hukou
+    stream = source.streams[0]
+    sync_stream(hub, source, stream, source_file=path)
+    table = hub.iceberg.load_table(("population", "person"))
+    assert len(table.snapshots()) == 1
+    time.sleep(0.05)
+    yesterday = datetime.now(UTC)
+    time.sleep(0.05)
+    key = run_query(hub, "SELECT resident_id FROM person ORDER BY 1 LIMIT 1").to_pylist()[0]
+    with sqlite3.connect(world.root / "legacy" / "hukou.db") as con:
+        con.execute(
+            "UPDATE T_RK_JBXX SET ZZ = ?, GXSJ = '2031-01-01 00:00:00' WHERE SFZH = ?",
+            [NEW_ADDRESS, key["resident_id"]],
+        )
+    con.close()
+    sync_stream(hub, source, stream, source_file=path)
+    table.refresh()
+    assert len(table.snapshots()) == 2
+    sql = f"SELECT address FROM person WHERE resident_id = '{key['resident_id']}'"
+    assert run_query(hub, sql).to_pylist() == [{"address": NEW_ADDRESS}]
+    before = run_query(hub, sql, as_of=yesterday).to_pylist()
+    assert len(before) == 1 and before[0]["address"] != NEW_ADDRESS
+    total_now = run_query(hub, "SELECT count(*) AS n FROM person").to_pylist()
+    total_then = run_query(hub, "SELECT count(*) AS n FROM person", as_of=yesterday).to_pylist()
+    assert total_now == total_then
