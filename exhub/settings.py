@@ -38,6 +38,18 @@ class Settings(BaseModel):
         default=200_000, ge=0, description="Rows per run handed to Great Expectations"
     )
     log_level: str = Field(default="WARNING", description="Python log level")
+    snapshot_retention_days: int = Field(
+        default=30, ge=1, description="Snapshots older than this are expired (tags are kept)"
+    )
+    orphan_guard_hours: int = Field(
+        default=24, ge=1, description="Unreferenced files younger than this are never deleted"
+    )
+    landing_retention_days: int = Field(
+        default=30, ge=1, description="Landing (raw extracts, for replay) is kept this long"
+    )
+    compact_min_files: int = Field(
+        default=8, ge=2, description="A source partition with more data files is compacted"
+    )
 
     @field_validator("log_level")
     @classmethod

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from exhub.cli import datasets, demo, quarantine, query, runs, sources, sync
+from exhub.cli import datasets, demo, maintain, quarantine, query, runs, sources, sync
 from exhub.cli.output import err_console
 from exhub.errors import EXIT_USAGE, ExhubError
 
@@ -22,6 +22,7 @@ app = typer.Typer(
 app.command("demo")(demo.demo)
 app.command("sync")(sync.sync)
 app.command("query")(query.query)
+app.command("maintain")(maintain.maintain)
 app.add_typer(sources.app, name="sources")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(runs.app, name="runs")

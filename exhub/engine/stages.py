@@ -67,6 +67,20 @@ def key_columns(contract: Contract, stream: StreamConfig) -> tuple[str, ...]:
     return tuple(keys)
 
 
+def committed(plan: RunPlan, table) -> int | None:
+    """Snapshot this run committed: from the table's history, else from the run ledger.
+
+    The catalog's run record outlives snapshot expiry, so a very late retry of a run whose
+    snapshot was expired still does not publish twice.
+    """
+    snapshot_id = committed_snapshot(table, plan.run_id)
+    if snapshot_id is None:
+        record = plan.hub.repository.get_run(plan.run_id)
+        if record is not None and record.status == "succeeded" and record.snapshot_id:
+            snapshot_id = record.snapshot_id
+    return snapshot_id
+
+
 def extract_stage(plan: RunPlan) -> LandingManifest:
     """Read the stream into the landing zone (or reuse this run's completed landing)."""
     with Timer(plan.summary, "extract"):
@@ -120,7 +134,7 @@ def validate_stage(plan: RunPlan) -> Validated | None:
     manifest = LandingManifest.load(plan.landing)
     summary.extracted = manifest.extracted_rows
     table = ensure_table(plan.hub.iceberg, plan.contract)
-    if committed_snapshot(table, plan.run_id) is not None:
+    if committed(plan, table) is not None:
         return None
     done = Validated.load(plan.landing)
     if done is not None:
@@ -182,7 +196,7 @@ def publish_stage(plan: RunPlan) -> None:
     manifest = LandingManifest.load(plan.landing)
     summary.extracted = manifest.extracted_rows
     table = ensure_table(plan.hub.iceberg, plan.contract)
-    already = committed_snapshot(table, plan.run_id)
+    already = committed(plan, table)
     validated = Validated.load(plan.landing)
     if already is None and validated is None:
         raise TerminalError(

@@ -1,0 +1,37 @@
+"""``exhub maintain``: expire snapshots, compact small files, remove orphans (age-guarded)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from exhub.cli.output import Format, emit_rows
+from exhub.engine.hub import Hub
+from exhub.publish.maintenance import maintain as run_maintenance
+
+
+def maintain(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="report what would be done")] = False,
+    fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
+) -> None:
+    """Expire old snapshots (tags kept), compact small files, delete old orphan files."""
+    reports = run_maintenance(Hub(), dry_run=dry_run)
+    rows = [r.as_dict() for r in reports]
+    for row in rows:
+        row["compacted_partitions"] = ", ".join(row["compacted_partitions"])
+    emit_rows(
+        rows,
+        [
+            "dataset",
+            "expired_snapshots",
+            "kept_tagged",
+            "compacted_partitions",
+            "files_compacted",
+            "orphans_deleted",
+            "orphans_too_young",
+            "landing_runs_pruned",
+        ],
+        fmt,
+        "maintenance" + (" (dry run)" if dry_run else ""),
+    )
