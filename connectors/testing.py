@@ -23,6 +23,7 @@ Register assertion rewriting for this module in the tests' conftest
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import traceback
 from collections import Counter
@@ -137,7 +138,9 @@ class ConnectorBehaviour:
     ``batch_size`` is smaller than the number of rows, and with a ``cursor`` for incremental
     connectors), ``expected_rows`` (the source rows it must return, without position) and
     ``error_cases``. Optional: ``expected_reject_count`` (default 0) and ``secret_case``
-    (default None: the connector holds no secret).
+    (default None: the connector holds no secret). A connector with
+    ``Capability.FILE_LEDGER`` must have ``ledger_after(request) -> str``
+    (see ``connectors.files.ledger``).
     """
 
     @pytest.fixture
@@ -291,6 +294,29 @@ class ConnectorBehaviour:
             assert sorted(got) == sorted(expected), f"watermark {watermark_text(mark)}"
             got_cursor = again.column(cursor).to_pylist()
             assert got_cursor == sorted(got_cursor), "incremental reads are ordered by cursor"
+
+    # --- file ledger --------------------------------------------------------------------
+
+    def test_file_ledger_skips_what_was_ingested(
+        self,
+        connector: Connector,
+        known_request: ReadRequest,
+        batches: list[ExtractBatch],
+    ) -> None:
+        """Given the ledger of a read, a second read of unchanged files reads nothing."""
+        if Capability.FILE_LEDGER not in connector.capabilities:
+            pytest.skip(f"{connector.name} keeps no file ledger")
+        ledger_after = getattr(connector, "ledger_after", None)
+        assert callable(ledger_after), "a FILE_LEDGER connector must have ledger_after(request)"
+        ledger = ledger_after(known_request)
+        files = json.loads(ledger)["files"]
+        assert files, "the ledger names no file"
+        for entry in files.values():
+            assert set(entry) == {"size", "sha256"}
+        request = replace(known_request, watermark=ledger)
+        again = read_all(connector, request)
+        assert records_of(again).num_rows == 0 and rejects_of(again).num_rows == 0
+        assert ledger_after(request) == ledger, "skipped files stay in the ledger"
 
     # --- errors and secrets -------------------------------------------------------------
 
