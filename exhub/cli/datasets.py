@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from exhub.cli.output import Format, emit_record, emit_rows
+from exhub.engine.facts import dataset_facts, load_table, row_count, rows_per_source
 from exhub.engine.facts import history as table_history
-from exhub.engine.facts import load_table, row_count, rows_per_source
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
 
@@ -33,6 +33,7 @@ def list_datasets(fmt: FormatOption = Format.TABLE) -> None:
         contract = hub.contracts.get(f"{record.name}@{record.current_version}")
         table = load_table(hub, contract)
         per_source = rows_per_source(table)
+        facts = dataset_facts(hub, record.name, record.update_cycle)
         rows.append(
             {
                 "name": record.name,
@@ -42,10 +43,15 @@ def list_datasets(fmt: FormatOption = Format.TABLE) -> None:
                 "owner": record.owner_department_id,
                 "rows": row_count(table),
                 "sources": len(per_source),
+                "fresh": facts["fresh"],
+                "pass_rate": facts["quality_pass_rate"],
             }
         )
     emit_rows(
-        rows, ["name", "title", "version", "sharing", "owner", "rows", "sources"], fmt, "datasets"
+        rows,
+        ["name", "title", "version", "sharing", "owner", "rows", "sources", "fresh", "pass_rate"],
+        fmt,
+        "datasets",
     )
 
 
@@ -69,6 +75,7 @@ def show(name: str, fmt: FormatOption = Format.TABLE) -> None:
             "primary_key": contract.primary_key,
             "rows": row_count(table),
             "rows_per_source": rows_per_source(table),
+            **dataset_facts(hub, name, contract.update_cycle.value, runs=None),
             "fields": [
                 {
                     "name": f.name,

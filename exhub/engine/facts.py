@@ -60,3 +60,35 @@ def history(table) -> list[dict]:
             }
         )
     return rows
+
+
+CYCLE_HOURS = {
+    "realtime": 1,
+    "hourly": 2,
+    "daily": 26,
+    "weekly": 7 * 24 + 2,
+    "monthly": 31 * 24 + 2,
+    "quarterly": 92 * 24 + 2,
+    "yearly": 366 * 24 + 2,
+}
+
+
+def dataset_facts(hub: Hub, name: str, update_cycle: str, runs: list | None = None) -> dict:
+    """Freshness versus the update cycle, last run, and quality pass rate of recent runs."""
+    runs = runs if runs is not None else hub.repository.list_runs(dataset_name=name, limit=50)
+    succeeded = [r for r in runs if r.status == "succeeded"]
+    last = succeeded[0] if succeeded else None
+    now = datetime.now(UTC)
+    age_hours = None
+    if last is not None and last.finished_at is not None:
+        age_hours = round((now - last.finished_at).total_seconds() / 3600, 1)
+    allowed = CYCLE_HOURS.get(update_cycle)
+    extracted = sum(r.extracted_rows for r in succeeded)
+    published = sum(r.published_rows for r in succeeded)
+    return {
+        "last_success": last.finished_at.isoformat() if last and last.finished_at else None,
+        "hours_since_success": age_hours,
+        "fresh": age_hours is not None and allowed is not None and age_hours <= allowed,
+        "runs_failed_recently": sum(r.status in ("failed", "gated") for r in runs),
+        "quality_pass_rate": round(published / extracted, 4) if extracted else None,
+    }

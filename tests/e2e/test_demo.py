@@ -68,6 +68,7 @@ def test_demo_lists_runs_datasets_and_quarantine(hub_home):
     )
     person = next(d for d in datasets if d["name"] == "person")
     assert person["sources"] == 2 and person["rows"] > 0
+    assert person["fresh"] is True and 0.9 < person["pass_rate"] < 1
     runs = json.loads(
         run_exhub("runs", "list", "--format", "json", home=hub_home, check=True).stdout
     )
