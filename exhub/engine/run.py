@@ -51,6 +51,7 @@ class RunSummary:
     published: int = 0
     quarantined: int = 0
     deleted: int = 0
+    tombstoned: int = 0
     rule_counts: dict[str, int] = field(default_factory=dict)
     gates: list[dict] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)

@@ -13,6 +13,9 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from connectors import POSITION_COLUMN, ReadRequest, load_connector
 from exhub.contracts import Contract
 from exhub.engine.run import RunPlan, Timer, failpoint
@@ -20,6 +23,7 @@ from exhub.engine.validating import conform_and_validate, write_run_report
 from exhub.errors import GateFailedError, TerminalError
 from exhub.extract import LandingManifest, extract_to_landing
 from exhub.publish import commit_run, committed_snapshot, ensure_table
+from exhub.publish.commit import key_strings
 from exhub.sources import StreamConfig
 from exhub.sources.secrets import resolve_references
 from exhub.validate.expectations import run_suite
@@ -40,6 +44,8 @@ class Validated:
     rule_counts: dict[str, int]
     gates: list[dict]
     report: str
+    tombstone_files: list[str]
+    tombstoned_rows: int
 
     def save(self, folder: Path) -> None:
         """Write atomically into the landing folder."""
@@ -79,6 +85,13 @@ def committed(plan: RunPlan, table) -> int | None:
         if record is not None and record.status == "succeeded" and record.snapshot_id:
             snapshot_id = record.snapshot_id
     return snapshot_id
+
+
+def _tombstone_keys(validated: Validated, key) -> pa.Array | None:
+    if not validated.tombstone_files:
+        return None
+    tables = [pq.read_table(f) for f in validated.tombstone_files]
+    return pa.concat_arrays([key_strings(t, key) for t in tables])
 
 
 def extract_stage(plan: RunPlan) -> LandingManifest:
@@ -184,6 +197,8 @@ def validate_stage(plan: RunPlan) -> Validated | None:
         rule_counts=summary.rule_counts,
         gates=summary.gates,
         report=str(report),
+        tombstone_files=result.tombstones.files,
+        tombstoned_rows=result.tombstones.rows,
     )
     validated.save(plan.landing)
     failpoint("after_validation")
@@ -214,6 +229,7 @@ def publish_stage(plan: RunPlan) -> None:
             result = commit_run(
                 table,
                 validated.files,
+                delete_keys=_tombstone_keys(validated, plan.contract.primary_key),
                 run_id=plan.run_id,
                 source_id=plan.source.id,
                 full_refresh=plan.full_refresh,
@@ -226,11 +242,14 @@ def publish_stage(plan: RunPlan) -> None:
                 validated.published_rows,
             )
     summary.published, summary.deleted, summary.snapshot_id = published, deleted, snapshot_id
-    summary.quarantined = summary.extracted - published
+    tombstoned = validated.tombstoned_rows if validated else 0
+    summary.tombstoned = tombstoned
+    summary.quarantined = summary.extracted - published - tombstoned
     if validated is not None and validated.quarantined_rows != summary.quarantined:
         raise TerminalError(
             f"run {plan.run_id} lost rows: extracted {summary.extracted} != published "
-            f"{published} + quarantined {validated.quarantined_rows}",
+            f"{published} + quarantined {validated.quarantined_rows} + deleted in the source "
+            f"{tombstoned}",
             fix="this is a bug in exhub; the landing zone still holds every row",
         )
     plan.tick("publish", published)

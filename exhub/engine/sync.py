@@ -25,17 +25,27 @@ __all__ = ["RunSummary", "new_run_id", "register", "replay_landing", "sync_strea
 
 
 def run_stages(hub: Hub, plan: RunPlan) -> RunSummary:
-    """Run the three stages in this process, recording any failure on the run."""
+    """Run the three stages in this process, recording any failure on the run.
+
+    Emits the run's OpenLineage events (START, then COMPLETE or FAIL) when lineage is
+    configured (see ``exhub.lineage``).
+    """
+    from exhub.lineage import emit_run_event  # off unless configured; imports nothing heavy
+
+    emit_run_event(plan, "START")
     try:
         extract_stage(plan)
         validate_stage(plan)
         publish_stage(plan)
     except GateFailedError as exc:
         fail_run(hub, plan, exc, status="gated")
+        emit_run_event(plan, "FAIL", error=exc)
         raise
     except Exception as exc:
         fail_run(hub, plan, exc)
+        emit_run_event(plan, "FAIL", error=exc)
         raise
+    emit_run_event(plan, "COMPLETE")
     return plan.summary
 
 

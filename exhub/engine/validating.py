@@ -12,11 +12,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors import POSITION_COLUMN
-from exhub.conform.conformer import Conformer
+from exhub.conform.conformer import Conformer, RuleFailure
 from exhub.engine.report import write_report
 from exhub.engine.run import RunPlan
+from exhub.errors import ConfigError
 from exhub.extract import LandingManifest, iter_landed, iter_rejects
 from exhub.publish import data_folder, dataset_arrow_schema
+from exhub.semantic import normalize_text
 from exhub.validate.expectations import COMPUTED_SUFFIX, computed_rule_ids
 from exhub.validate.gate import PublishStats, count_true
 from exhub.validate.quarantine import (
@@ -38,6 +40,7 @@ class LoopResult:
 
     staged: PartWriter
     stats: PublishStats
+    tombstones: PartWriter
     gx_frames: list[pd.DataFrame] = field(default_factory=list)
     examples: dict[str, list[str]] = field(default_factory=dict)
     quarantined: int = 0
@@ -46,6 +49,11 @@ class LoopResult:
     def gx_frame(self) -> pd.DataFrame:
         """Rows handed to Great Expectations."""
         return pd.concat(self.gx_frames, ignore_index=True) if self.gx_frames else pd.DataFrame()
+
+
+def _key_schema(contract) -> pa.Schema:
+    schema = dataset_arrow_schema(contract)
+    return pa.schema([schema.field(k) for k in contract.primary_key])
 
 
 def _provenance(good: pa.Table, plan: RunPlan, extracted_at: pa.Scalar) -> pa.Table:
@@ -90,7 +98,13 @@ def conform_and_validate(plan: RunPlan, manifest: LandingManifest, table) -> Loo
     )
     for stale in quarantine.folder.glob("*.parquet"):
         stale.unlink()  # an earlier attempt of this run: its quarantine is rewritten whole
-    result = LoopResult(staged=staged, stats=PublishStats())
+    result = LoopResult(
+        staged=staged,
+        stats=PublishStats(),
+        tombstones=PartWriter(plan.landing, "_tombstones", _key_schema(contract)),
+    )
+    for stale in plan.landing.glob("_tombstones-*.parquet"):
+        stale.unlink()
     computed = set(computed_rule_ids(contract))
     gx_rows = 0
     for index, batch in enumerate(iter_landed(plan.landing, manifest)):
@@ -98,8 +112,19 @@ def conform_and_validate(plan: RunPlan, manifest: LandingManifest, table) -> Loo
             conformer.check_columns(batch.schema)
         conformed = conformer.conform(batch)
         failures = apply_row_rules(contract, conformed)
+        tomb = _tombstones(plan, batch, failures)
+        if tomb is not None:
+            # Deleted in the source: the key leaves the dataset; other checks do not apply.
+            result.tombstones.write(
+                conformed.values.select(list(contract.primary_key)).filter(tomb)
+            )
+            failures = [
+                RuleFailure(f.rule_id, f.reason, pc.and_(f.mask, pc.invert(tomb))) for f in failures
+            ]
+            failures = [f for f in failures if pc.any(f.mask).as_py()]
         bad = failed_mask(failures, batch.num_rows)
-        good = _provenance(conformed.values.filter(pc.invert(bad)), plan, extracted_at)
+        keep = pc.invert(bad) if tomb is None else pc.and_(pc.invert(bad), pc.invert(tomb))
+        good = _provenance(conformed.values.filter(keep), plan, extracted_at)
         staged.write(good)
         result.stats.add(good)
         if pc.any(bad).as_py():
@@ -142,8 +167,28 @@ def conform_and_validate(plan: RunPlan, manifest: LandingManifest, table) -> Loo
         plan.tick("validate", rejects.num_rows)
     staged.close()
     quarantine.close()
+    result.tombstones.close()
     result.quarantined = quarantine.rows
     return result
+
+
+def _tombstones(plan: RunPlan, batch: pa.RecordBatch, failures) -> pa.Array | None:
+    marker = plan.stream.delete_marker
+    if marker is None:
+        return None
+    if marker.column not in batch.schema.names:
+        raise ConfigError(
+            f"{plan.where}: delete_marker column '{marker.column}' is not in the source",
+            fix="correct delete_marker.column",
+            key=f"streams.{plan.stream.name}.delete_marker.column",
+        )
+    flag = normalize_text(pc.cast(batch.column(marker.column), pa.string()))
+    marked = pc.fill_null(pc.is_in(flag, value_set=pa.array(marker.values, pa.string())), False)
+    keys = set(plan.contract.primary_key)
+    key_failures = [f for f in failures if f.rule_id.split(".", 1)[0] in keys]
+    if key_failures:
+        marked = pc.and_(marked, pc.invert(failed_mask(key_failures, batch.num_rows)))
+    return marked if pc.any(marked).as_py() else None
 
 
 def write_run_report(plan: RunPlan, result: LoopResult, gx_result: dict | None) -> Path:

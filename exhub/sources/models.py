@@ -60,6 +60,18 @@ class FieldMapping(Frozen):
         return value
 
 
+class DeleteMarker(Frozen):
+    """A source column that flags rows deleted in the legacy system (逻辑删除)."""
+
+    column: str = Field(min_length=1)
+    values: list[str] = Field(min_length=1, description="values meaning deleted, e.g. ['1']")
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _as_text(cls, value: Any) -> Any:
+        return [str(v) for v in value] if isinstance(value, list) else value
+
+
 class StreamConfig(Frozen):
     """One table, file pattern or endpoint of the source, mapped to one shared schema."""
 
@@ -68,6 +80,9 @@ class StreamConfig(Frozen):
     target: str = Field(description="shared schema as name@version, e.g. person@1")
     cursor: str | None = Field(default=None, description="incremental cursor column")
     lookback_seconds: int = Field(default=0, ge=0)
+    delete_marker: DeleteMarker | None = Field(
+        default=None, description="rows flagged here are removed from the dataset and counted"
+    )
     options: dict[str, Any] = Field(default_factory=dict)
     mapping: dict[str, FieldMapping]
 
