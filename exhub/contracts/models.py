@@ -19,7 +19,7 @@ DECIMAL_TYPE = re.compile(r"^decimal\((\d{1,2}),\s*(\d{1,2})\)$")
 SCALAR_TYPES = {"string", "int", "long", "double", "boolean", "date", "timestamp"}
 
 
-class KeyError_(ValueError):
+class LocatedError(ValueError):
     """A cross-key check failure that knows which key is at fault (for file:line errors)."""
 
     def __init__(self, message: str, loc: tuple[str | int, ...]) -> None:
@@ -110,10 +110,20 @@ class FieldSpec(Frozen):
 
     @model_validator(mode="after")
     def _check_type(self) -> FieldSpec:
-        if self.type not in SCALAR_TYPES and not DECIMAL_TYPE.match(self.type):
-            raise ValueError(
-                f"type '{self.type}' unknown; use one of {sorted(SCALAR_TYPES)} or decimal(p,s)"
+        decimal = DECIMAL_TYPE.match(self.type)
+        if self.type not in SCALAR_TYPES and not decimal:
+            raise LocatedError(
+                f"type '{self.type}' unknown; use one of {sorted(SCALAR_TYPES)} or decimal(p,s)",
+                ("type",),
             )
+        if decimal and not (1 <= int(decimal[1]) <= 38 and int(decimal[2]) <= int(decimal[1])):
+            raise LocatedError("decimal(p,s) needs 1 <= p <= 38 and s <= p", ("type",))
+        text_only = {"semantic": self.semantic, "pattern": self.pattern}
+        for key, value in text_only.items():
+            if value is not None and self.type != "string":
+                raise LocatedError(f"'{key}' applies to string fields, not {self.type}", (key,))
+        if self.range is not None:
+            self._check_range()
         if self.pattern is not None:
             try:
                 # Arrow (RE2) evaluates patterns, so check them with Arrow, not Python's re.
@@ -126,6 +136,25 @@ class FieldSpec(Frozen):
         if self.pii and self.sensitivity < Sensitivity.L3:
             raise ValueError("a PII field needs sensitivity L3 or L4")
         return self
+
+    def _check_range(self) -> None:
+        assert self.range is not None
+        low, high = self.range.min, self.range.max
+        if self.type in {"date", "timestamp"}:
+            for bound in (low, high):
+                if bound is not None and not isinstance(bound, str):
+                    raise LocatedError(
+                        f'{self.type} range bounds are ISO dates in quotes, e.g. "1949-10-01"',
+                        ("range",),
+                    )
+        elif self.type in {"string", "boolean"}:
+            raise LocatedError(f"'range' does not apply to {self.type} fields", ("range",))
+        if (
+            low is not None and high is not None and str(low) > str(high)
+            if isinstance(low, str)
+            else (low is not None and high is not None and float(low) > float(high))
+        ):
+            raise LocatedError(f"range min {low} is above max {high}", ("range",))
 
 
 class Sharing(Frozen):
@@ -143,6 +172,11 @@ class Sharing(Frozen):
             raise ValueError(f"sharing class '{self.class_}' needs a legal_basis")
         if self.class_ is SharingClass.CONDITIONAL and not self.conditions:
             raise ValueError("conditional sharing needs 'conditions' (who may ask, for what)")
+        if self.class_ is not SharingClass.CONDITIONAL and self.conditions:
+            raise LocatedError(
+                f"'conditions' only apply to conditional sharing, not '{self.class_}'",
+                ("conditions",),
+            )
         return self
 
 
@@ -196,14 +230,19 @@ class Contract(Frozen):
             raise ValueError(f"field names repeat: {sorted(dupes)}")
         for index, key in enumerate(self.primary_key):
             if key not in names:
-                raise KeyError_(f"primary_key names unknown field '{key}'", ("primary_key", index))
+                raise LocatedError(f"primary_key names unknown field '{key}'", ("primary_key", index))
             if not self.field(key).required:
-                raise KeyError_(
+                raise LocatedError(
                     f"primary key field '{key}' must be required: true", ("primary_key", index)
                 )
+        seen_rules = set()
         for index, rule in enumerate(self.rules):
+            signature = rule.model_dump_json()
+            if signature in seen_rules:
+                raise LocatedError("this dataset rule is listed twice", ("rules", index))
+            seen_rules.add(signature)
             if isinstance(rule, NullRatioRule) and rule.field not in names:
-                raise KeyError_(
+                raise LocatedError(
                     f"null_ratio rule names unknown field '{rule.field}'",
                     ("rules", index, "field"),
                 )

@@ -74,6 +74,34 @@ def replace(old: str, new: str) -> Callable[[str], str]:
 
 
 CASES = {
+    "decimal-precision-too-large": Case(
+        replace("    type: decimal(18,2)\n", "    type: decimal(40,2)\n"),
+        says=("decimal", "38"),
+        lines=("    type: decimal(40,2)",),
+        keys=("fields.1.type",),
+    ),
+    "semantic-on-a-number": Case(
+        replace(
+            "    type: decimal(18,2)\n", "    type: decimal(18,2)\n    semantic: cn_mobile\n"
+        ),
+        says=("semantic", "string"),
+        lines=("    semantic: cn_mobile",),
+        keys=("fields.1.semantic",),
+    ),
+    "range-min-above-max": Case(
+        replace(
+            "    type: decimal(18,2)\n", "    type: decimal(18,2)\n    range: {min: 10, max: 1}\n"
+        ),
+        says=("min", "above max"),
+        lines=("    range: {min: 10, max: 1}",),
+        keys=("fields.1.range",),
+    ),
+    "rule-listed-twice": Case(
+        replace("  - type: unique_key\n", "  - type: unique_key\n  - type: unique_key\n"),
+        says=("twice",),
+        lines=("  - type: unique_key",),
+        keys=("rules.1",),
+    ),
     "unknown-field-key": Case(
         replace("    type: decimal(18,2)\n", "    type: decimal(18,2)\n    nullable: false\n"),
         says=("unknown key", "nullable"),
