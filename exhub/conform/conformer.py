@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.base import POSITION_COLUMN
+from exhub.conform.expressions import parse_expression
 from exhub.conform.types import arrow_type, cast_values
 from exhub.contracts.models import Contract, FieldSpec
 from exhub.errors import ConfigError
@@ -69,19 +70,25 @@ class Conformer:
                 key=f"streams.{stream.name}.mapping",
             )
         self.source_columns = sorted(
-            {m.from_ for m in stream.mapping.values() if m.from_ is not None}
+            {column for m in stream.mapping.values() for column in m.source_columns}
         )
+        self.expressions = {
+            target: parse_expression(m.expr)
+            for target, m in stream.mapping.items()
+            if m.expr is not None
+        }
 
     def check_columns(self, schema: pa.Schema) -> None:
         """Fail fast, naming the mapping key, when a mapped source column is absent."""
         present = set(schema.names)
         for target, mapping in self.stream.mapping.items():
-            if mapping.from_ is not None and mapping.from_ not in present:
+            missing = [c for c in mapping.source_columns if c not in present]
+            if missing:
                 raise ConfigError(
-                    f"{self.where}: mapping '{target}' reads column '{mapping.from_}', which "
+                    f"{self.where}: mapping '{target}' reads column '{missing[0]}', which "
                     f"'{self.stream.source}' does not have",
                     fix=f"use one of: {', '.join(n for n in schema.names if n != POSITION_COLUMN)}",
-                    key=f"streams.{self.stream.name}.mapping.{target}.from",
+                    key=f"streams.{self.stream.name}.mapping.{target}",
                 )
 
     def conform(self, batch: pa.RecordBatch) -> ConformedBatch:
@@ -113,6 +120,8 @@ class Conformer:
             value = batch.column(mapping.from_)
             if isinstance(value, pa.ChunkedArray):
                 value = value.combine_chunks()
+        elif spec.name in self.expressions:
+            value = self.expressions[spec.name].evaluate(batch)
         else:
             value = pa.nulls(length, pa.string())
         if mapping.normalize and (

@@ -33,6 +33,9 @@ class FieldMapping(Frozen):
     """
 
     from_: str | None = Field(default=None, alias="from")
+    expr: str | None = Field(
+        default=None, description="a safe expression over source columns, e.g. coalesce(SJHM, LXDH)"
+    )
     default: str | int | float | bool | None = None
     map: dict[str, str | None] | None = None
     map_unmapped: str = Field(
@@ -47,9 +50,29 @@ class FieldMapping(Frozen):
 
     @model_validator(mode="after")
     def _has_input(self) -> FieldMapping:
-        if self.from_ is None and self.default is None:
-            raise ValueError("a mapping needs 'from' (a source column) or a 'default'")
+        if self.from_ is None and self.default is None and self.expr is None:
+            raise ValueError("a mapping needs 'from' (a source column), an 'expr' or a 'default'")
+        if self.from_ is not None and self.expr is not None:
+            raise ValueError("use either 'from' or 'expr', not both")
+        if self.expr is not None:
+            from exhub.conform.expressions import ExpressionError, parse_expression
+
+            try:
+                parse_expression(self.expr)
+            except ExpressionError as exc:
+                raise ValueError(f"expr: {exc}") from None
         return self
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        """Source columns this mapping reads."""
+        if self.from_ is not None:
+            return (self.from_,)
+        if self.expr is not None:
+            from exhub.conform.expressions import parse_expression
+
+            return parse_expression(self.expr).columns
+        return ()
 
     @field_validator("map", mode="before")
     @classmethod

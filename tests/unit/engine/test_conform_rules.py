@@ -89,3 +89,18 @@ def test_missing_source_column_names_mapping_key():
     with pytest.raises(ConfigError) as info:
         conformer.check_columns(pa.schema([("SFZH", pa.string()), ("XM", pa.string())]))
     assert "sources/x.yaml" in str(info.value) and "XB" in str(info.value)
+
+
+def test_expression_mapping_feeds_semantic_check():
+    _, failures, _ = conform(
+        {
+            "SFZH": [VALID_ID, VALID_ID],
+            "XM": ["王五", "赵六"],
+            "XB": ["1", "2"],
+            "CSRQ": ["19491231", "19491231"],
+            "SJHM": [None, "12345"],
+            "LXDH": ["138-0013-8000", "13900139000"],
+        },
+        {**MAPPING, "mobile": {"expr": "coalesce(SJHM, LXDH)"}},
+    )
+    assert failures == {"mobile.cn_mobile": [False, True]}
