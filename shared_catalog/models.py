@@ -98,6 +98,8 @@ class Stream(Base):
     target_dataset: Mapped[str] = mapped_column(NAME)
     target_version: Mapped[int] = mapped_column(Integer)
     cursor_column: Mapped[str | None] = mapped_column(NAME)
+    # Columns and Arrow types the source sent at the last publish: the baseline for drift.
+    source_schema: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class Dataset(Base):

@@ -83,6 +83,7 @@ class StreamRecord(_Record):
     target_dataset: str
     target_version: int
     cursor_column: str | None
+    source_schema: list[Any] | None
 
 
 @dataclass(frozen=True, slots=True)

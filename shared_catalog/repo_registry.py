@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -240,6 +242,27 @@ class RegistryMethods(RepositoryBase):
             query = query.filter_by(source_id=source_id)
         with self._session(write=False) as s, s.begin():
             return [StreamRecord.of(row) for row in s.scalars(query)]
+
+    def get_stream(self, source_id: str, name: str) -> StreamRecord | None:
+        """Return a stream, or None if it is not registered."""
+        query = select(Stream).filter_by(source_id=source_id, name=name)
+        with self._session(write=False) as s, s.begin():
+            row = s.scalars(query).one_or_none()
+            return StreamRecord.of(row) if row is not None else None
+
+    def set_stream_source_schema(self, source_id: str, name: str, schema: list[Any]) -> None:
+        """Remember the source columns a stream delivered at its last publish.
+
+        Raises:
+            CatalogError: If the stream is not registered.
+        """
+        with self._session() as s, s.begin():
+            row = s.scalars(select(Stream).filter_by(source_id=source_id, name=name)).one_or_none()
+            if row is None:
+                raise CatalogError(
+                    f"stream {source_id}.{name} is not registered", fix="register the source first"
+                )
+            row.source_schema = schema
 
     def list_datasets(self) -> list[DatasetRecord]:
         """List datasets by name."""

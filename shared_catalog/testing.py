@@ -24,7 +24,7 @@ from shared_catalog.repository import CatalogRepository
 
 CHINA = timezone(timedelta(hours=8), "CST")
 START = datetime(2024, 3, 1, 9, 30, 15, 123456, tzinfo=CHINA)
-HEAD = "0001"
+HEAD = "0002"
 
 
 class StepClock:
@@ -160,6 +160,18 @@ class CatalogBehaviour:
         with pytest.raises(CatalogError, match="constraint"):
             repo.upsert_source_system("x", "no_such_department", "X", "csv", None, 1, "h")
         assert repo.list_source_systems() == []
+
+    def test_stream_source_schema_round_trips_and_survives_upsert(
+        self, registered: CatalogRepository
+    ) -> None:
+        assert registered.get_stream("ps_hukou", "persons").source_schema is None
+        schema = [{"name": "SFZH", "type": "string"}, {"name": "GXSJ", "type": "timestamp[us]"}]
+        registered.set_stream_source_schema("ps_hukou", "persons", schema)
+        registered.upsert_stream("ps_hukou", "persons", "T_RK", "person", 1, "GXSJ")
+        assert registered.get_stream("ps_hukou", "persons").source_schema == schema
+        assert registered.get_stream("ps_hukou", "nope") is None
+        with pytest.raises(CatalogError, match="not registered"):
+            registered.set_stream_source_schema("ps_hukou", "nope", schema)
 
     def test_stream_upsert_keeps_its_id(self, registered: CatalogRepository) -> None:
         (before,) = registered.list_streams("ps_hukou")
