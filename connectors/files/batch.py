@@ -87,20 +87,39 @@ class RowBatch:
     def flush(self) -> ExtractBatch:
         """The pending rows and rejects as one batch; the builder starts empty again."""
         columns = self.columns or []
-        schema = pa.schema(
-            [pa.field(name, pa.string()) for name in columns]
-            + [pa.field(POSITION_COLUMN, pa.string(), nullable=False)]
-        )
-        arrays = [pa.array(values, pa.string()) for values in self.values]
-        records = pa.RecordBatch.from_arrays(
-            [*arrays, pa.array(self.positions, pa.string())], schema=schema
-        )
-        rejects = None
-        if self.rejects:
-            rejects = pa.table(
-                [pa.array(list(column), pa.string()) for column in zip(*self.rejects, strict=True)],
-                schema=REJECT_SCHEMA,
-            )
+        batch = text_batch(columns, self.values, self.positions, self.rejects)
         self.values = [[] for _ in columns]
         self.positions, self.rejects = [], []
-        return ExtractBatch(records, rejects)
+        return batch
+
+
+def text_batch(
+    names: Sequence[str],
+    values: Sequence[Sequence[str | None]],
+    positions: Sequence[str],
+    rejects: Sequence[tuple[str, str, str]],
+) -> ExtractBatch:
+    """An ``ExtractBatch`` of text columns, ``_source_position`` last, and rejects.
+
+    Args:
+        names: the column names.
+        values: one sequence of values per column, each as long as ``positions``.
+        positions: each row's position.
+        rejects: (position, raw, reason) of each record that could not be read.
+
+    Returns:
+        ExtractBatch: the records and, when there are any, the rejects.
+    """
+    schema = pa.schema(
+        [pa.field(name, pa.string()) for name in names]
+        + [pa.field(POSITION_COLUMN, pa.string(), nullable=False)]
+    )
+    arrays = [pa.array(column, pa.string()) for column in values]
+    records = pa.RecordBatch.from_arrays([*arrays, pa.array(positions, pa.string())], schema=schema)
+    table = None
+    if rejects:
+        table = pa.table(
+            [pa.array(list(column), pa.string()) for column in zip(*rejects, strict=True)],
+            schema=REJECT_SCHEMA,
+        )
+    return ExtractBatch(records, table)
