@@ -24,6 +24,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Benchmark suite (bench/): exhub against dlt and ADBC on a generated PostgreSQL register,
+# each method its own process; writes docs/benchmarks.md and docs/benchmarks.json.
+BENCH_ROWS ?= 5000000
+BENCH_RUNS ?= 3
+bench: $(STAMP)
+	$(BIN)/python -m bench --rows $(BENCH_ROWS) --runs $(BENCH_RUNS)
+
+# 200k rows, one run, its own database; reports but asserts no timing.
+bench-quick: $(STAMP)
+	BENCH_PG_DATABASE=exhub_bench_quick $(BIN)/python -m bench --quick \
+		--out-md .exhub/bench-quick/benchmarks.md --out-json .exhub/bench-quick/benchmarks.json
+
 # Regenerates the lock after a change to pyproject.toml (needs uv: `pip install uv`).
 lock:
 	uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --generate-hashes --no-header -o requirements.lock

@@ -1,0 +1,580 @@
+"""Ratios, targets and the report files (``docs/benchmarks.md`` and ``docs/benchmarks.json``).
+
+A hand-written analysis between ``<!-- analysis:start -->`` and ``<!-- analysis:end -->`` in
+an existing Markdown report is carried over when the report is written again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench import machine
+from bench.measure import Measurement
+
+if TYPE_CHECKING:
+    from bench.legacy import LegacyTable
+
+ANALYSIS = re.compile(r"<!-- analysis:start -->.*?<!-- analysis:end -->", re.S)
+LABELS = {
+    "adbc_parquet": "baseline A: ADBC → Parquet, writer on a second thread",
+    "dlt_connectorx": (
+        'baseline B: dlt `sql_table(backend="connectorx", return_type="arrow_stream")`'
+    ),
+    "dlt_pyarrow": 'baseline C: dlt `sql_table(backend="pyarrow")`',
+    "exhub_full": "**exhub full sync** (extract → landing → conform → validate → publish)",
+    "exhub_full_small": "exhub full sync, small table (memory scaling)",
+}
+THROUGHPUT = ("adbc_parquet", "dlt_connectorx", "dlt_pyarrow", "exhub_full", "exhub_full_small")
+STAGES = ("extract", "validate", "publish")
+# Call-chain wrappers left out of the "why" lines: they only contain the real work.
+WRAPPERS = (
+    "(run)",
+    "(sync)",
+    "(sync_source)",
+    "(sync_stream)",
+    "(run_stages)",
+    "(extract_stage)",
+    "(validate_stage)",
+    "(publish_stage)",
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target of issue #6, evaluated on this run's numbers."""
+
+    key: str
+    text: str
+    measured: float | None
+    limit: float
+    higher_is_better: bool
+    unit: str = "×"
+    why: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        """True/False, or None when it could not be measured."""
+        if self.measured is None:
+            return None
+        if self.higher_is_better:
+            return self.measured >= self.limit
+        return self.measured <= self.limit
+
+    def as_dict(self) -> dict:
+        """JSON form."""
+        return {
+            "key": self.key,
+            "target": self.text,
+            "measured": None if self.measured is None else round(self.measured, 3),
+            "limit": self.limit,
+            "unit": self.unit,
+            "met": self.met,
+            "why": "" if self.met else self.why,
+        }
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+class Report:
+    """Collects the measurements of one suite run."""
+
+    def __init__(self, options) -> None:
+        self.options = options
+        self.measurements: dict[str, Measurement] = {}
+        self.legacy: LegacyTable | None = None
+        self.profile: dict | None = None
+        self.incremental: dict | None = None
+        self.query_cli_seconds: float | None = None
+        self.suite_seconds: float | None = None
+        self.measured_at = datetime.now(UTC)
+
+    def add(self, measurement: Measurement) -> None:
+        """Record one method's measurement."""
+        self.measurements[measurement.method] = measurement
+
+    # --- derived numbers -----------------------------------------------------------------
+
+    def _rate(self, method: str) -> float | None:
+        m = self.measurements.get(method)
+        return m.rows_per_second if m else None
+
+    def _stage_medians(self, method: str) -> dict[str, float]:
+        m = self.measurements.get(method)
+        if not m:
+            return {}
+        out = {}
+        for stage in STAGES:
+            values = [s.result.get("timings", {}).get(stage) for s in m.samples]
+            values = [v for v in values if v is not None]
+            if values:
+                out[stage] = statistics.median(values)
+        return out
+
+    def _query(self, name: str, key: str) -> float | None:
+        m = self.measurements.get("query")
+        if not m:
+            return None
+        return _median([s.result[name][key] for s in m.samples if name in s.result])
+
+    def _inner(self, method: str, key: str) -> float | None:
+        m = self.measurements.get(method)
+        if not m:
+            return None
+        return _median([s.result[key] for s in m.samples if key in s.result])
+
+    def ratios(self) -> dict[str, float | None]:
+        """Exhub ÷ baseline, from this run."""
+
+        def div(a, b):
+            return a / b if a is not None and b else None
+
+        full = self.measurements.get("exhub_full")
+        small = self.measurements.get("exhub_full_small")
+        incr = self.measurements.get("exhub_incremental")
+        return {
+            "full_vs_dlt_connectorx": div(self._rate("exhub_full"), self._rate("dlt_connectorx")),
+            "full_vs_dlt_pyarrow": div(self._rate("exhub_full"), self._rate("dlt_pyarrow")),
+            "full_vs_adbc": div(self._rate("exhub_full"), self._rate("adbc_parquet")),
+            "peak_rss_n_vs_small": div(
+                full.peak_rss_mb if full else None, small.peak_rss_mb if small else None
+            ),
+            "incremental_vs_full_time": div(
+                incr.median_seconds if incr else None, full.median_seconds if full else None
+            ),
+            "point_lookup_vs_duckdb": div(
+                self._query("point_lookup", "exhub_ms_median"),
+                self._query("point_lookup", "duckdb_ms_median"),
+            ),
+            "group_by_vs_duckdb": div(
+                self._query("group_by_district", "exhub_ms_median"),
+                self._query("group_by_district", "duckdb_ms_median"),
+            ),
+        }
+
+    def _profile_top(self, count: int = 5) -> str:
+        if not self.profile:
+            return "no profile taken"
+        total = self.profile.get("total_s") or 1
+        deep = [
+            r for r in self.profile.get("exhub_by_cum", []) if not r["function"].endswith(WRAPPERS)
+        ][:count]
+        top = self.profile.get("by_self", [])[:count]
+        return (
+            f"in the profile ({self.profile['rows']:,} rows), exhub functions by cumulative "
+            "time: "
+            + "; ".join(
+                f"`{r['function']}` {r['cum_s']:.1f} s ({100 * r['cum_s'] / total:.0f}%)"
+                for r in deep
+            )
+            + ". By self time: "
+            + "; ".join(
+                f"`{r['function']}` {r['self_s']:.1f} s ({100 * r['self_s'] / total:.0f}%)"
+                for r in top
+            )
+        )
+
+    def _stage_text(self, method: str) -> str:
+        stages = self._stage_medians(method)
+        m = self.measurements.get(method)
+        if not stages or not m:
+            return ""
+        wall = m.median_seconds
+        parts = [f"{k} {v:.1f} s ({100 * v / wall:.0f}%)" for k, v in stages.items()]
+        other = wall - sum(stages.values())
+        parts.append(f"process start, catalog and CLI {other:.1f} s ({100 * other / wall:.0f}%)")
+        return ", ".join(parts)
+
+    def targets(self) -> list[Target]:
+        """Every target of the issue with its measured value and, where missed, why."""
+        r = self.ratios()
+        full = self.measurements.get("exhub_full")
+        small = self.measurements.get("exhub_full_small")
+        extract = self._stage_medians("exhub_full").get("extract")
+        extract_rate = self.options.rows / extract if extract else None
+        throughput_why = (
+            f"stages of the median exhub run: {self._stage_text('exhub_full')}; the extract "
+            f"stage alone runs at {_fmt(extract_rate, 0)} rows/s (ADBC baseline "
+            f"{_fmt(self._rate('adbc_parquet'), 0)} rows/s); {self._profile_top()}"
+        )
+        n_label = f"{self.options.rows:,}"
+        s_label = f"{self.options.small_rows:,}"
+        incr_stages = self._stage_text("exhub_incremental")
+        dag_seconds = self._inner("dag_parse", "parse_seconds")
+        gateway_ms = self._query("point_lookup", "gateway_open_ms_median")
+        return [
+            Target(
+                "full_vs_dlt_connectorx",
+                "full sync throughput ≥ 1.0× dlt's fastest (connectorx arrow_stream)",
+                r["full_vs_dlt_connectorx"],
+                1.0,
+                True,
+                why=throughput_why,
+            ),
+            Target(
+                "full_vs_dlt_pyarrow",
+                "full sync throughput ≥ 3× dlt's pyarrow backend",
+                r["full_vs_dlt_pyarrow"],
+                3.0,
+                True,
+                why=throughput_why,
+            ),
+            Target(
+                "full_vs_adbc",
+                "full sync throughput ≥ 0.6× threaded ADBC → Parquet",
+                r["full_vs_adbc"],
+                0.6,
+                True,
+                why=throughput_why,
+            ),
+            Target(
+                "peak_rss_scaling",
+                f"peak RSS at {n_label} rows ≤ 1.15× peak RSS at {s_label} rows",
+                r["peak_rss_n_vs_small"],
+                1.15,
+                False,
+                why=(
+                    f"{_fmt(full.peak_rss_mb if full else None, 0)} MB at {n_label} rows vs "
+                    f"{_fmt(small.peak_rss_mb if small else None, 0)} MB at {s_label}: "
+                    "something in the run holds memory in proportion to the table"
+                ),
+            ),
+            Target(
+                "peak_rss_absolute",
+                f"peak RSS at {n_label} rows under 600 MB",
+                full.peak_rss_mb if full else None,
+                600,
+                False,
+                unit="MB",
+                why=f"stages of the median exhub run: {self._stage_text('exhub_full')}",
+            ),
+            Target(
+                "incremental_vs_full",
+                "incremental sync of a 1% change ≤ 0.1× the full sync's time",
+                r["incremental_vs_full_time"],
+                0.1,
+                False,
+                why=f"stages of the median incremental run: {incr_stages}",
+            ),
+            Target(
+                "dag_parse",
+                f"{self._dag_count()} sources parse in < 5 s",
+                dag_seconds,
+                5.0,
+                False,
+                unit="s",
+                why="parsing dags/exhub_sources.py with Airflow already imported",
+            ),
+            Target(
+                "point_lookup",
+                "point lookup ≤ 2× bare DuckDB read_parquet on the same files",
+                r["point_lookup_vs_duckdb"],
+                2.0,
+                False,
+                why=(
+                    f"the gateway reads the catalog, plans the Iceberg scan and registers "
+                    f"every dataset for each query ({_fmt(gateway_ms, 1)} ms of the exhub time "
+                    "is opening the locked-down connection) and DuckDB scans a pyarrow "
+                    "dataset instead of its own Parquet reader"
+                ),
+            ),
+        ]
+
+    def _dag_count(self) -> int:
+        m = self.measurements.get("dag_parse")
+        if m and m.samples:
+            return m.samples[0].result.get("dags", 0)
+        return 500
+
+    # --- output ------------------------------------------------------------------------
+
+    def as_dict(self) -> dict[str, Any]:
+        """Everything, for ``docs/benchmarks.json``."""
+        legacy = self.legacy
+        return {
+            "measured_at": self.measured_at.isoformat(timespec="seconds"),
+            "git": machine.git_state(),
+            "machine": machine.describe(),
+            "parameters": {
+                "rows": self.options.rows,
+                "small_rows": self.options.small_rows,
+                "runs": self.options.runs,
+                "warmup": self.options.warmup,
+                "label": self.options.label,
+            },
+            "legacy_table": None
+            if legacy is None
+            else {
+                "rows": legacy.rows,
+                "planted_dirty_rows": legacy.planted,
+                "load_seconds": round(legacy.seconds, 1),
+                "reused": legacy.reused,
+            },
+            "methods": {k: m.as_dict() for k, m in self.measurements.items()},
+            "exhub_stage_seconds": {
+                "full": self._stage_medians("exhub_full"),
+                "full_small": self._stage_medians("exhub_full_small"),
+                "incremental": self._stage_medians("exhub_incremental"),
+            },
+            "ratios": {k: None if v is None else round(v, 3) for k, v in self.ratios().items()},
+            "targets": [t.as_dict() for t in self.targets()],
+            "incremental": self.incremental,
+            "query_cli_seconds": self.query_cli_seconds,
+            "profile": self.profile,
+            "correctness": self.correctness(),
+            "suite_seconds": None if self.suite_seconds is None else round(self.suite_seconds),
+        }
+
+    def correctness(self) -> dict:
+        """Invariants the suite checks while measuring (no timing involved)."""
+        out: dict[str, Any] = {}
+        full = self.measurements.get("exhub_full")
+        if full and self.legacy:
+            record = full.samples[-1].result
+            out["extracted_equals_published_plus_quarantined"] = (
+                record["extracted_rows"] == record["published_rows"] + record["quarantined_rows"]
+            )
+            out["extracted_rows"] = record["extracted_rows"]
+            out["quarantine_matches_planted_dirt"] = record["rule_counts"] == self.legacy.planted
+            out["rule_counts"] = record["rule_counts"]
+        if self.incremental:
+            out["incremental_published_after"] = self.incremental["published_after"]
+            out["incremental_expected_after"] = self.incremental["expected_after"]
+            out["incremental_merge_exact"] = (
+                self.incremental["published_after"] == self.incremental["expected_after"]
+            )
+        types = {}
+        for method in ("adbc_parquet", "dlt_connectorx", "dlt_pyarrow"):
+            m = self.measurements.get(method)
+            if m and m.samples:
+                types[method] = m.samples[0].result.get("decimal_type")
+        types["exhub_full"] = "decimal128(12, 2) (the contract's decimal(12,2))"
+        out["numeric_12_2_arrives_as"] = types
+        return out
+
+    def markdown(self, data: dict, analysis: str | None) -> str:
+        """The human report."""
+        o = self.options
+        g, mach = data["git"], data["machine"]
+        lines = [
+            "# Benchmarks",
+            "",
+            f"Measured {data['measured_at']} at commit `{g['commit'][:12]}`"
+            + (" (with uncommitted engine changes)" if g["engine_uncommitted_changes"] else "")
+            + f" by `{o.label}`: a legacy PostgreSQL table of **{o.rows:,} rows** "
+            f"(15 person-register columns, ~1% dirty), each method its own process, "
+            f"{o.warmup} warm-up + {o.runs} measured run(s), median reported; spread is "
+            "(max − min) ÷ median. Peak RSS is the process tree's high-water mark. "
+            "Rows/s count the whole process (start-up included) so every method pays the "
+            "same overheads.",
+            "",
+            "## Machine",
+            "",
+            f"- CPU: {mach['cpu']}, {mach['cores_logical']} logical cores; "
+            f"RAM {mach['ram_gb']} GB; {mach['os']}",
+            f"- Python {mach['python']}, PostgreSQL {mach['postgresql']} on 127.0.0.1 "
+            "(same machine)",
+            "- " + ", ".join(f"{name} {version}" for name, version in mach["packages"].items()),
+            "",
+            "## Targets",
+            "",
+            "| target | measured | limit | |",
+            "|---|---|---|---|",
+        ]
+        for t in data["targets"]:
+            verdict = {True: "met", False: "**missed**", None: "not measured"}[t["met"]]
+            unit = t["unit"]
+            lines.append(
+                f"| {t['target']} | {_fmt(t['measured'])}{unit} | {t['limit']}{unit} | {verdict} |"
+            )
+        misses: dict[str, list[str]] = {}
+        for t in data["targets"]:
+            if t["met"] is False:
+                misses.setdefault(t["why"], []).append(t["key"])
+        if misses:
+            lines += ["", "Why the misses (from this run's numbers and profile):", ""]
+            lines += [f"- *{', '.join(keys)}*: {why}" for why, keys in misses.items()]
+        lines += [
+            "",
+            "## Full read of the table",
+            "",
+            "| method | median s | spread | rows/s | peak RSS MB | exhub ÷ this (rows/s) |",
+            "|---|---|---|---|---|---|",
+        ]
+        exhub_rate = self._rate("exhub_full")
+        for key in THROUGHPUT:
+            m = data["methods"].get(key)
+            if not m:
+                continue
+            rate = m["rows_per_second"]
+            ratio = exhub_rate / rate if exhub_rate and rate and key != "exhub_full" else None
+            label = LABELS[key] + (f" ({m['rows']:,} rows)" if key == "exhub_full_small" else "")
+            lines.append(
+                f"| {label} | {_fmt(m['seconds_median'])} | {m['spread_pct']:.0f}% | "
+                f"{_fmt(rate, 0)} | {_fmt(m['peak_rss_mb'], 0)} | "
+                f"{'—' if ratio is None or key == 'exhub_full_small' else f'{ratio:.2f}×'} |"
+            )
+        stages = data["exhub_stage_seconds"]["full"]
+        if stages:
+            wall = data["methods"]["exhub_full"]["seconds_median"]
+            share = stages.get("validate", 0) / wall if wall else 0
+            lines += [
+                "",
+                "exhub stage timings from the run records (median of the measured runs): "
+                + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+                + f" of {wall:.1f} s wall. **Conform + validate (with Great Expectations on "
+                f"its sample) is {100 * share:.0f}% of the full sync** (issue #3).",
+            ]
+        lines += self._more_sections(data)
+        if analysis:
+            lines += ["", analysis]
+        lines += [
+            "",
+            "## Reproduce",
+            "",
+            "`make bench` (N = `BENCH_ROWS`, default 5,000,000; `BENCH_RUNS`, default 3) or "
+            "`make bench-quick` (200,000 rows, one run). Needs the local PostgreSQL "
+            "(127.0.0.1:5432, user postgres); the table is generated once into the "
+            "`exhub_bench` database and reused while it is unchanged. Raw numbers: "
+            "`docs/benchmarks.json`.",
+            "",
+        ]
+        return "\n".join(lines)
+
+    def _more_sections(self, data: dict) -> list[str]:
+        lines: list[str] = []
+        ratios = data["ratios"]
+        full = data["methods"].get("exhub_full")
+        small = data["methods"].get("exhub_full_small")
+        if full and small:
+            lines += [
+                "",
+                "## Memory scaling",
+                "",
+                f"exhub full sync peak RSS: {small['peak_rss_mb']:.0f} MB at {small['rows']:,} "
+                f"rows, {full['peak_rss_mb']:.0f} MB at {full['rows']:,} rows "
+                f"(ratio {_fmt(ratios['peak_rss_n_vs_small'])}).",
+            ]
+        incr = data["methods"].get("exhub_incremental")
+        if incr and self.incremental:
+            rounds = self.incremental["rounds"]
+            changed = _median([r["change"]["updated"] for r in rounds])
+            boundary = _median([r["change"]["at_boundary"] for r in rounds])
+            inserted = _median([r["change"]["inserted"] for r in rounds])
+            extracted = _median([r["extracted_rows"] for r in rounds])
+            lines += [
+                "",
+                "## Incremental sync",
+                "",
+                f"Each round changes ~1% of the rows ({_fmt(changed, 0)} updated, of which "
+                f"{_fmt(boundary, 0)} get exactly the previous maximum `gxsj`, plus "
+                f"{_fmt(inserted, 0)} new rows at that instant) and runs `exhub sync` "
+                f"(incremental). Median {incr['seconds_median']:.1f} s "
+                f"({_fmt(extracted, 0)} rows extracted) vs {full['seconds_median']:.1f} s for "
+                f"the full sync: ratio {_fmt(ratios['incremental_vs_full_time'], 3)}. "
+                f"Stages: {self._stage_text('exhub_incremental')}. Rows published after "
+                f"the rounds: {self.incremental['published_after']:,} (expected "
+                f"{self.incremental['expected_after']:,}).",
+            ]
+        dags = data["methods"].get("dag_parse")
+        if dags:
+            seconds = self._inner("dag_parse", "parse_seconds")
+            sample = dags["samples"][0]["result"]
+            lines += [
+                "",
+                "## DAG parsing",
+                "",
+                f"`dags/exhub_sources.py` with {sample.get('dags')} generated source files "
+                f"({sample.get('tasks')} tasks): {_fmt(seconds)} s to parse with Airflow "
+                f"already imported (as the DAG processor does); the whole process, Airflow "
+                f"import included, {dags['seconds_median']:.2f} s, peak "
+                f"{dags['peak_rss_mb']:.0f} MB.",
+            ]
+        if data["methods"].get("query"):
+            lines += [
+                "",
+                "## Query latency",
+                "",
+                "| query | exhub gateway ms | bare DuckDB read_parquet ms | ratio |",
+                "|---|---|---|---|",
+            ]
+            for name, key in (
+                ("point lookup by resident_id", "point_lookup"),
+                ("GROUP BY household_division", "group_by_district"),
+            ):
+                e = self._query(key, "exhub_ms_median")
+                d = self._query(key, "duckdb_ms_median")
+                lines.append(
+                    f"| {name} | {_fmt(e, 1)} | {_fmt(d, 1)} | "
+                    f"{_fmt(e / d if e and d else None)}× |"
+                )
+            lines += [
+                "",
+                "Both sides open a fresh DuckDB connection per query, in one warm process "
+                "(median of repeated queries after a warm-up). The `exhub query` CLI as a "
+                f"whole process (start-up included) took {_fmt(self.query_cli_seconds)} s "
+                "for the GROUP BY.",
+            ]
+        c = data["correctness"]
+        lines += [
+            "",
+            "## Correctness checks made while measuring",
+            "",
+            f"- extracted = published + quarantined: "
+            f"{c.get('extracted_equals_published_plus_quarantined')}",
+            f"- quarantine per rule equals the planted dirt: "
+            f"{c.get('quarantine_matches_planted_dirt')}",
+            f"- incremental merge leaves exactly the expected rows: "
+            f"{c.get('incremental_merge_exact')}",
+            "- `numeric(12,2)` arrives as: "
+            + "; ".join(f"{k}: `{v}`" for k, v in c.get("numeric_12_2_arrives_as", {}).items()),
+        ]
+        if self.profile:
+            lines += [
+                "",
+                f"## Profile of one exhub sync ({self.profile['rows']:,} rows, cProfile, "
+                f"{self.profile['total_s']:.1f} s under the profiler)",
+                "",
+                "| function (self time) | calls | self s | cumulative s |",
+                "|---|---|---|---|",
+            ]
+            for r in self.profile.get("by_self", [])[:12]:
+                lines.append(
+                    f"| `{r['function']}` | {r['calls']:,} | {r['self_s']:.2f} | {r['cum_s']:.2f} |"
+                )
+            lines += [
+                "",
+                "| exhub function (cumulative) | calls | cumulative s |",
+                "|---|---|---|",
+            ]
+            for r in self.profile.get("exhub_by_cum", [])[:12]:
+                lines.append(f"| `{r['function']}` | {r['calls']:,} | {r['cum_s']:.2f} |")
+        if self.suite_seconds:
+            lines += ["", f"The whole suite took {self.suite_seconds / 60:.1f} minutes."]
+        return lines
+
+    def write(self, md: Path | None, js: Path | None) -> dict:
+        """Write the JSON and Markdown reports (keeping a hand-written analysis section)."""
+        data = self.as_dict()
+        if js:
+            js.parent.mkdir(parents=True, exist_ok=True)
+            js.write_text(json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n")
+        if md:
+            analysis = None
+            if md.exists():
+                found = ANALYSIS.search(md.read_text(encoding="utf-8"))
+                analysis = found.group(0) if found else None
+            md.parent.mkdir(parents=True, exist_ok=True)
+            md.write_text(self.markdown(data, analysis), encoding="utf-8")
+        return data

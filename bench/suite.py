@@ -1,0 +1,281 @@
+"""The whole suite, in one run: generate, measure every method, write the report.
+
+Order: the legacy table; baseline A (ADBC), baselines B and C (dlt); exhub full sync at N
+(each run in a fresh ``EXHUB_HOME``; the last one is kept); exhub full sync at the small
+size (memory scaling); a cProfile of one exhub sync; incremental rounds on the kept home
+(1% changed per round, restored afterwards); query latency on the kept home; parsing
+``dags/`` with 500 generated sources. Every measured method is its own process.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import config, legacy
+from bench.home import SOURCE_TEMPLATE, exhub_env, write_home
+from bench.measure import Measurement, Sample, python_argv, repeat, run_process
+from bench.report import Report
+
+DAG_SOURCES = 500
+DEPARTMENTS = 72
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to run."""
+
+    rows: int
+    runs: int
+    warmup: int
+    small_rows: int
+    query_repeats: int
+    workdir: Path
+    out_md: Path | None
+    out_json: Path | None
+    profile: bool = True
+    force_generate: bool = False
+    label: str = "bench"
+
+
+def exhub_argv(*args: str) -> list[str]:
+    """The ``exhub`` CLI of this interpreter's environment."""
+    script = Path(sys.executable).parent / "exhub"
+    if script.exists():
+        return [str(script), *args]
+    return [sys.executable, "-c", "from exhub.cli.main import run; run()", *args]
+
+
+def last_run(home: Path) -> dict:
+    """The newest run record of a home's catalog (timings, counts, rule counts)."""
+    con = sqlite3.connect(home / ".exhub" / "catalog.db")
+    try:
+        con.row_factory = sqlite3.Row
+        row = con.execute(
+            "SELECT id, status, full_refresh, extracted_rows, published_rows, quarantined_rows, "
+            "deleted_rows, landing_bytes, timings, rule_counts, watermark_before, "
+            "watermark_after FROM exhub_runs ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        con.close()
+    record = dict(row)
+    for key in ("timings", "rule_counts"):
+        record[key] = json.loads(record[key]) if record[key] else {}
+    return record
+
+
+def published_rows(home: Path) -> int:
+    """Rows currently visible in the dataset (current snapshot's data files)."""
+    from exhub.publish.tables import open_catalog
+
+    catalog = open_catalog(
+        f"sqlite:///{home / '.exhub' / 'catalog.db'}", str(home / ".exhub" / "warehouse")
+    )
+    table = catalog.load_table(("population", config.DATASET))
+    return sum(task.file.record_count for task in table.scan().plan_files())
+
+
+class Suite:
+    """Runs the methods and fills a :class:`Report`."""
+
+    def __init__(self, options: Options, log: Callable[[str], None] = print) -> None:
+        self.o = options
+        self.log = log
+        self.work = options.workdir
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.report = Report(options)
+        self.kept_home: Path | None = None
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _measure(self, method: str, rows: int | None, run_once) -> Measurement:
+        self.log(f"{method} ({rows:,} rows)" if rows else method)
+        measurement = repeat(
+            method, run_once, rows=rows, runs=self.o.runs, warmup=self.o.warmup, log=self.log
+        )
+        self.report.add(measurement)
+        return measurement
+
+    def _fresh(self, name: str) -> Path:
+        path = self.work / name
+        shutil.rmtree(path, ignore_errors=True)
+        return path
+
+    def _exhub_sync(self, home: Path, source: str, *, full: bool) -> Sample:
+        args = ["sync", source, "--format", "json"] + (["--full-refresh"] if full else [])
+        sample = run_process(
+            exhub_argv(*args), env=exhub_env(home), cwd=home, log_file=self.work / "exhub.log"
+        )
+        sample.result = last_run(home)
+        if sample.result["status"] != "succeeded":
+            raise RuntimeError(f"exhub sync did not succeed: {sample.result}")
+        return sample
+
+    # --- methods ---------------------------------------------------------------------------
+
+    def legacy_table(self) -> None:
+        """Create (or reuse) the tables."""
+        self.log(f"legacy table: {self.o.rows:,} rows in {config.PG_DATABASE}.{config.TABLE}")
+        table = legacy.generate(self.o.rows, force=self.o.force_generate, log=self.log)
+        legacy.make_small_table(self.o.small_rows)
+        self.report.legacy = table
+
+    def baselines(self) -> None:
+        """ADBC and the two dlt configurations."""
+
+        def adbc(_: int) -> Sample:
+            out = self._fresh("adbc")
+            sample = run_process(python_argv("bench.children", "adbc", config.TABLE, str(out)))
+            shutil.rmtree(out, ignore_errors=True)
+            return sample
+
+        self._measure("adbc_parquet", self.o.rows, adbc)
+        for backend in ("connectorx", "pyarrow"):
+
+            def dlt(_: int, backend: str = backend) -> Sample:
+                out = self._fresh(f"dlt_{backend}")
+                argv = python_argv("bench.children", "dlt", backend, config.TABLE, str(out))
+                sample = run_process(argv, log_file=self.work / "dlt.log")
+                shutil.rmtree(out, ignore_errors=True)
+                return sample
+
+            self._measure(f"dlt_{backend}", self.o.rows, dlt)
+
+    def exhub_full(self) -> None:
+        """Full syncs at N (the last home is kept) and at the small size."""
+
+        def full(index: int) -> Sample:
+            # Iceberg metadata holds absolute paths: a home stays where it was synced.
+            home = write_home(self._fresh(f"home_full_{index + self.o.warmup}"))
+            sample = self._exhub_sync(home, config.SOURCE_ID, full=True)
+            if self.kept_home is not None:
+                shutil.rmtree(self.kept_home, ignore_errors=True)
+            self.kept_home = home
+            return sample
+
+        self._measure("exhub_full", self.o.rows, full)
+
+        def small(_: int) -> Sample:
+            home = write_home(self._fresh("home_small"))
+            sample = self._exhub_sync(home, config.SMALL_SOURCE_ID, full=True)
+            shutil.rmtree(home, ignore_errors=True)
+            return sample
+
+        self._measure("exhub_full_small", self.o.small_rows, small)
+
+    def profile(self) -> None:
+        """Profile one exhub sync of the small table with cProfile (the 'why' of any miss)."""
+        if not self.o.profile:
+            return
+        self.log(f"profiling exhub sync ({self.o.small_rows:,} rows, cProfile)")
+        home = write_home(self._fresh("home_profile"))
+        argv = python_argv("bench.children", "profile", str(home), config.SMALL_SOURCE_ID)
+        sample = run_process(argv, env=exhub_env(home), log_file=self.work / "exhub.log")
+        self.report.profile = sample.result | {"rows": self.o.small_rows}
+        shutil.rmtree(home, ignore_errors=True)
+
+    def incremental(self) -> None:
+        """Rounds of 1% changes, each followed by an incremental exhub sync."""
+        assert self.kept_home is not None
+        home = self.kept_home
+        before = published_rows(home)
+        rounds: list[dict] = []
+        state = {"round": 0}
+
+        def once(_: int) -> Sample:
+            state["round"] += 1
+            change = legacy.change_round(state["round"], self.o.rows, legacy.DEFAULT_SEED)
+            sample = self._exhub_sync(home, config.SOURCE_ID, full=False)
+            sample.result["change"] = change.__dict__
+            rounds.append(sample.result)
+            return sample
+
+        try:
+            self._measure("exhub_incremental", None, once)
+        finally:
+            self.log("restoring the legacy table")
+            legacy.restore(self.o.rows, legacy.DEFAULT_SEED)
+        after = published_rows(home)
+        inserted = sum(r["change"]["inserted"] for r in rounds)
+        inserted_dirty = sum(r["change"]["inserted_dirty"] for r in rounds)
+        self.report.incremental = {
+            "rounds": rounds,
+            "published_before": before,
+            "published_after": after,
+            "inserted": inserted,
+            "expected_after": before + inserted - inserted_dirty,
+        }
+
+    def query(self) -> None:
+        """Query latency over the kept home's dataset."""
+        assert self.kept_home is not None
+        home = self.kept_home
+        self.log("query latency")
+
+        def once(_: int) -> Sample:
+            argv = python_argv(
+                "bench.children", "query", str(home), "--repeats", str(self.o.query_repeats)
+            )
+            return run_process(argv, env=exhub_env(home))
+
+        self._measure("query", None, once)
+        cli = run_process(
+            exhub_argv(
+                "query",
+                "--format",
+                "json",
+                f"SELECT household_division, count(*) FROM {config.DATASET} GROUP BY 1",
+            ),
+            env=exhub_env(home),
+        )
+        self.report.query_cli_seconds = cli.seconds
+
+    def dags(self) -> None:
+        """Parse ``dags/`` with 500 generated source files."""
+        home = self._fresh("home_dags")
+        sources = write_home(home) / "sources"
+        for path in sources.glob("*.yaml"):
+            path.unlink()
+        for i in range(DAG_SOURCES):
+            text = SOURCE_TEMPLATE.format(
+                source_id=f"sys_{i:03d}", url=config.sqlalchemy_url(), table=f"t_{i:03d}"
+            ).replace(
+                "id: public_security, name: 合肥市公安局",
+                f"id: dept_{i % DEPARTMENTS:02d}, name: 合肥市第{i % DEPARTMENTS + 1}部门",
+            )
+            (sources / f"sys_{i:03d}.yaml").write_text(text, encoding="utf-8")
+
+        def once(_: int) -> Sample:
+            argv = python_argv("bench.children", "dags", str(sources))
+            return run_process(argv, env=exhub_env(home))
+
+        self._measure("dag_parse", None, once)
+        shutil.rmtree(home, ignore_errors=True)
+
+    # --- all ---------------------------------------------------------------------------
+
+    def run(self) -> Report:
+        """Everything, then the report files."""
+        started = time.perf_counter()
+        self.legacy_table()
+        self.baselines()
+        self.exhub_full()
+        self.profile()
+        self.incremental()
+        self.query()
+        self.dags()
+        self.report.suite_seconds = time.perf_counter() - started
+        self.report.write(self.o.out_md, self.o.out_json)
+        return self.report
+
+
+def default_workdir() -> Path:
+    """A scratch folder for homes and Parquet output."""
+    return Path(tempfile.gettempdir()) / "exhub-bench"
