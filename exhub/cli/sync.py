@@ -23,6 +23,7 @@ def sync_source(
     trigger: str = "cli",
     show_progress: bool = True,
     replay: str | None = None,
+    accept_drift: bool = False,
 ) -> list[RunSummary]:
     """Sync every stream of a source (or one); the same path Airflow tasks take.
 
@@ -85,6 +86,7 @@ def sync_source(
                     full_refresh=full_refresh,
                     trigger=trigger,
                     progress=advance,
+                    accept_drift=accept_drift,
                 )
             )
             for task in tasks.values():
@@ -107,6 +109,12 @@ def sync(
         str | None,
         typer.Option(help="re-publish this run's landing without reading the source"),
     ] = None,
+    accept_drift: Annotated[
+        bool,
+        typer.Option(
+            "--accept-drift", help="accept new/changed source columns as the new baseline"
+        ),
+    ] = False,
 ) -> None:
     """Sync a source system now: extract → conform + validate → publish."""
     hub = Hub()
@@ -117,6 +125,7 @@ def sync(
         full_refresh=full_refresh,
         show_progress=fmt is Format.TABLE,
         replay=replay,
+        accept_drift=accept_drift,
     )
     rows = [
         {

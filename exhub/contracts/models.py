@@ -201,8 +201,16 @@ class NullRatioRule(Frozen):
     max: float = Field(ge=0, le=1)
 
 
+class FreshnessRule(Frozen):
+    """The newest value of a date/timestamp field must be at most ``max_age_hours`` old."""
+
+    type: Literal["freshness"]
+    field: str
+    max_age_hours: float = Field(gt=0)
+
+
 DatasetRule = Annotated[
-    UniqueKeyRule | RowCountDropRule | NullRatioRule, Field(discriminator="type")
+    UniqueKeyRule | RowCountDropRule | NullRatioRule | FreshnessRule, Field(discriminator="type")
 ]
 
 
@@ -230,7 +238,9 @@ class Contract(Frozen):
             raise ValueError(f"field names repeat: {sorted(dupes)}")
         for index, key in enumerate(self.primary_key):
             if key not in names:
-                raise LocatedError(f"primary_key names unknown field '{key}'", ("primary_key", index))
+                raise LocatedError(
+                    f"primary_key names unknown field '{key}'", ("primary_key", index)
+                )
             if not self.field(key).required:
                 raise LocatedError(
                     f"primary key field '{key}' must be required: true", ("primary_key", index)
@@ -241,6 +251,13 @@ class Contract(Frozen):
             if signature in seen_rules:
                 raise LocatedError("this dataset rule is listed twice", ("rules", index))
             seen_rules.add(signature)
+            if isinstance(rule, FreshnessRule) and (
+                rule.field not in names or self.field(rule.field).type not in {"date", "timestamp"}
+            ):
+                raise LocatedError(
+                    f"freshness rule needs a date or timestamp field, got '{rule.field}'",
+                    ("rules", index, "field"),
+                )
             if isinstance(rule, NullRatioRule) and rule.field not in names:
                 raise LocatedError(
                     f"null_ratio rule names unknown field '{rule.field}'",

@@ -74,6 +74,7 @@ class RunPlan:
     summary: RunSummary
     progress: Progress | None = None
     advance_watermark: bool = True
+    accept_drift: bool = False
 
     @property
     def landing(self) -> Path:

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from connectors import POSITION_COLUMN, ReadRequest, load_connector
-from exhub.contracts import Contract
+from exhub.contracts import Contract, DriftPolicy
 from exhub.engine.run import RunPlan, Timer, failpoint
 from exhub.engine.validating import conform_and_validate, write_run_report
 from exhub.errors import GateFailedError, TerminalError
@@ -26,8 +26,9 @@ from exhub.publish import commit_run, committed_snapshot, ensure_table
 from exhub.publish.commit import key_strings
 from exhub.sources import StreamConfig
 from exhub.sources.secrets import resolve_references
+from exhub.validate.drift import describe_schema, detect_drift
 from exhub.validate.expectations import run_suite
-from exhub.validate.gate import evaluate_gate
+from exhub.validate.gate import GateResult, evaluate_gate
 
 log = logging.getLogger("exhub.stages")
 MANIFEST = "_manifest.json"
@@ -46,6 +47,7 @@ class Validated:
     report: str
     tombstone_files: list[str]
     tombstoned_rows: int
+    source_schema: list[dict]
 
     def save(self, folder: Path) -> None:
         """Write atomically into the landing folder."""
@@ -135,6 +137,33 @@ def extract_stage(plan: RunPlan) -> LandingManifest:
     return manifest
 
 
+def _landed_schema(plan: RunPlan, manifest: LandingManifest) -> list[dict]:
+    if not manifest.parts:
+        record = plan.hub.repository.get_stream(plan.source.id, plan.stream.name)
+        return (record.source_schema if record else None) or []
+    return describe_schema(pq.read_schema(plan.landing / manifest.parts[0].file))
+
+
+def _drift(plan: RunPlan, current: list[dict]) -> tuple[GateResult | None, list[str]]:
+    """The drift gate result and the new columns whose rows must be quarantined."""
+    record = plan.hub.repository.get_stream(plan.source.id, plan.stream.name)
+    drift = detect_drift(record.source_schema if record else None, current)
+    if not drift.any:
+        return None, []
+    policy = plan.contract.drift
+    if plan.accept_drift:
+        return GateResult("schema_drift", True, f"accepted by the operator: {drift.describe()}"), []
+    if policy is DriftPolicy.FREEZE:
+        detail = f"{drift.describe()} (policy freeze; accept with `exhub sync --accept-drift`)"
+        return GateResult("schema_drift", False, detail), []
+    if policy is DriftPolicy.DISCARD_ROW:
+        return GateResult(
+            "schema_drift", True, f"{drift.describe()}: rows using new columns quarantined"
+        ), drift.added
+    verb = "accepted" if policy is DriftPolicy.EVOLVE else "values of new columns dropped"
+    return GateResult("schema_drift", True, f"{drift.describe()}: {verb}"), []
+
+
 def validate_stage(plan: RunPlan) -> Validated | None:
     """Conform, validate, quarantine and gate; stage the good rows as data files.
 
@@ -155,7 +184,9 @@ def validate_stage(plan: RunPlan) -> Validated | None:
         summary.quarantined = done.quarantined_rows
         return done
     with Timer(summary, "validate"):
-        result = conform_and_validate(plan, manifest, table)
+        current_schema = _landed_schema(plan, manifest)
+        drift_gate, drop_rows_with = _drift(plan, current_schema)
+        result = conform_and_validate(plan, manifest, table, discard_rows_with=drop_rows_with)
         previous = repo.last_successful_run(plan.source.id, plan.stream.name)
         gates = evaluate_gate(
             plan.contract,
@@ -163,6 +194,7 @@ def validate_stage(plan: RunPlan) -> Validated | None:
             result.stats,
             last_good_rows=previous.published_rows if previous and previous.full_refresh else None,
             full_refresh=plan.full_refresh,
+            drift=drift_gate,
         )
         summary.gates = [g.as_dict() for g in gates]
         summary.quarantined = result.quarantined
@@ -199,6 +231,7 @@ def validate_stage(plan: RunPlan) -> Validated | None:
         report=str(report),
         tombstone_files=result.tombstones.files,
         tombstoned_rows=result.tombstones.rows,
+        source_schema=current_schema,
     )
     validated.save(plan.landing)
     failpoint("after_validation")
@@ -256,6 +289,9 @@ def publish_stage(plan: RunPlan) -> None:
     if manifest.cursor_max is not None and plan.advance_watermark:
         # Only after the commit: a crash before it re-reads the same rows next time.
         repo.set_watermark(plan.source.id, plan.stream.name, manifest.cursor_max, plan.run_id)
+    if validated is not None:
+        # The drift baseline moves only with a publish.
+        repo.set_stream_source_schema(plan.source.id, plan.stream.name, validated.source_schema)
     summary.status = "succeeded"
     repo.finish_run(
         plan.run_id,

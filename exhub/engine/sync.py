@@ -59,6 +59,7 @@ def sync_stream(
     trigger: str = "cli",
     run_id: str | None = None,
     progress: Progress | None = None,
+    accept_drift: bool = False,
 ) -> RunSummary:
     """Run one stream end to end.
 
@@ -80,6 +81,7 @@ def sync_stream(
         run_id=run_id,
         progress=progress,
     )
+    plan.accept_drift = accept_drift
     return run_stages(hub, plan)
 
 

@@ -81,7 +81,9 @@ def _gx_sample(result: LoopResult, conformed, failures, take: int, computed: set
     result.gx_frames.append(frame)
 
 
-def conform_and_validate(plan: RunPlan, manifest: LandingManifest, table) -> LoopResult:
+def conform_and_validate(
+    plan: RunPlan, manifest: LandingManifest, table, *, discard_rows_with: list[str] = ()
+) -> LoopResult:
     """Conform every landed batch, quarantine failing rows and stage the good ones."""
     settings, contract, summary = plan.hub.settings, plan.contract, plan.summary
     conformer = Conformer(contract, plan.stream, where=plan.where, timezone=plan.source.timezone)
@@ -112,6 +114,8 @@ def conform_and_validate(plan: RunPlan, manifest: LandingManifest, table) -> Loo
             conformer.check_columns(batch.schema)
         conformed = conformer.conform(batch)
         failures = apply_row_rules(contract, conformed)
+        if discard_rows_with:
+            failures.append(_drifted_rows(batch, discard_rows_with))
         tomb = _tombstones(plan, batch, failures)
         if tomb is not None:
             # Deleted in the source: the key leaves the dataset; other checks do not apply.
@@ -170,6 +174,16 @@ def conform_and_validate(plan: RunPlan, manifest: LandingManifest, table) -> Loo
     result.tombstones.close()
     result.quarantined = quarantine.rows
     return result
+
+
+def _drifted_rows(batch: pa.RecordBatch, columns: list[str]) -> RuleFailure:
+    used = [pc.is_valid(batch.column(c)) for c in columns if c in batch.schema.names]
+    mask = used[0] if used else pa.array([False] * batch.num_rows)
+    for more in used[1:]:
+        mask = pc.or_(mask, more)
+    return RuleFailure(
+        "schema.drift", f"row has values in new source columns {', '.join(columns)}", mask
+    )
 
 
 def _tombstones(plan: RunPlan, batch: pa.RecordBatch, failures) -> pa.Array | None:

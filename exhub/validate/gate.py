@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from exhub.contracts.models import Contract, NullRatioRule, RowCountDropRule, UniqueKeyRule
+from exhub.contracts.models import (
+    Contract,
+    FreshnessRule,
+    NullRatioRule,
+    RowCountDropRule,
+    UniqueKeyRule,
+)
 
 
 @dataclass(frozen=True)
@@ -31,12 +38,18 @@ class PublishStats:
 
     rows: int = 0
     nulls: dict[str, int] = field(default_factory=dict)
+    newest: dict[str, object] = field(default_factory=dict)
 
     def add(self, table: pa.Table) -> None:
         """Account for one table of good rows."""
         self.rows += table.num_rows
         for name in table.column_names:
-            self.nulls[name] = self.nulls.get(name, 0) + table.column(name).null_count
+            column = table.column(name)
+            self.nulls[name] = self.nulls.get(name, 0) + column.null_count
+            if pa.types.is_temporal(column.type) and not name.startswith("_"):
+                value = pc.max(column).as_py()
+                if value is not None and (name not in self.newest or value > self.newest[name]):
+                    self.newest[name] = value
 
 
 def _duplicate_keys(files: Sequence[str], key: Sequence[str]) -> tuple[int, list[str]]:
@@ -63,9 +76,11 @@ def evaluate_gate(
     *,
     last_good_rows: int | None,
     full_refresh: bool,
+    drift: GateResult | None = None,
+    now: datetime | None = None,
 ) -> list[GateResult]:
     """Evaluate every dataset rule of the contract on the staged run."""
-    results = []
+    results = [drift] if drift is not None else []
     for rule in contract.rules:
         if isinstance(rule, UniqueKeyRule):
             extra, examples = _duplicate_keys(staged_files, contract.primary_key)
@@ -94,6 +109,8 @@ def evaluate_gate(
                     f"({drop:+.0%} drop, limit {rule.max_drop:.0%})",
                 )
             )
+        elif isinstance(rule, FreshnessRule):
+            results.append(_freshness(rule, stats.newest.get(rule.field), now or datetime.now(UTC)))
         elif isinstance(rule, NullRatioRule):
             ratio = stats.nulls.get(rule.field, 0) / stats.rows if stats.rows else 0.0
             results.append(
@@ -104,6 +121,22 @@ def evaluate_gate(
                 )
             )
     return results
+
+
+def _freshness(rule: FreshnessRule, newest: object, now: datetime) -> GateResult:
+    name = f"freshness:{rule.field}"
+    if newest is None:
+        return GateResult(name, False, f"no {rule.field} value to judge freshness by")
+    if isinstance(newest, datetime):
+        moment = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+    else:
+        moment = datetime.combine(newest, datetime.min.time(), tzinfo=UTC)  # a date
+    age = (now - moment).total_seconds() / 3600
+    return GateResult(
+        name,
+        age <= rule.max_age_hours,
+        f"newest {rule.field} is {age:.1f} h old (limit {rule.max_age_hours:g} h)",
+    )
 
 
 def count_true(mask: pa.Array) -> int:
