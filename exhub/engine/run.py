@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from connectors import Capability, load_connector
 from exhub.contracts import Contract, contract_hash
 from exhub.engine.hub import Hub
 from exhub.extract import landing_folder
@@ -165,7 +166,9 @@ def start_plan(
         # A retry keeps the attempt's own choices: same landing, same refresh mode.
         full_refresh, watermark = existing.full_refresh, existing.watermark_before
     else:
-        full_refresh = full_refresh or stream.full_refresh_only
+        # A file connector with a ledger reads only new or changed files: not a full refresh.
+        ledgered = Capability.FILE_LEDGER in load_connector(source.connector).capabilities
+        full_refresh = full_refresh or (stream.full_refresh_only and not ledgered)
         watermark = None if full_refresh else repo.get_watermark(source.id, stream.name)
     _close_interrupted_runs(hub, source.id, stream.name, run_id)
     if existing is None or existing.status != "succeeded":

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from connectors import POSITION_COLUMN, ReadRequest, load_connector
+from connectors import POSITION_COLUMN, Capability, ReadRequest, load_connector
 from exhub.contracts import Contract, DriftPolicy
 from exhub.engine.run import RunPlan, Timer, failpoint
 from exhub.engine.validating import conform_and_validate, write_run_report
@@ -116,6 +116,7 @@ def extract_stage(plan: RunPlan) -> LandingManifest:
                 timezone=source.timezone,
                 options=stream.options,
             )
+            ledgered = Capability.FILE_LEDGER in connector.capabilities
             with connector:
                 manifest = extract_to_landing(
                     connector,
@@ -125,6 +126,7 @@ def extract_stage(plan: RunPlan) -> LandingManifest:
                     source_id=source.id,
                     stream=stream.name,
                     on_rows=lambda n: plan.tick("extract", n),
+                    ledger_after=connector.ledger_after if ledgered else None,
                 )
     plan.summary.extracted = manifest.extracted_rows
     plan.hub.repository.update_run(
@@ -286,9 +288,11 @@ def publish_stage(plan: RunPlan) -> None:
             fix="this is a bug in exhub; the landing zone still holds every row",
         )
     plan.tick("publish", published)
-    if manifest.cursor_max is not None and plan.advance_watermark:
+    # A file stream's watermark is its ledger of ingested files; a table's is its cursor.
+    watermark_after = manifest.ledger if manifest.ledger is not None else manifest.cursor_max
+    if watermark_after is not None and plan.advance_watermark:
         # Only after the commit: a crash before it re-reads the same rows next time.
-        repo.set_watermark(plan.source.id, plan.stream.name, manifest.cursor_max, plan.run_id)
+        repo.set_watermark(plan.source.id, plan.stream.name, watermark_after, plan.run_id)
     if validated is not None:
         # The drift baseline moves only with a publish.
         repo.set_stream_source_schema(plan.source.id, plan.stream.name, validated.source_schema)
@@ -300,6 +304,6 @@ def publish_stage(plan: RunPlan) -> None:
         quarantined_rows=summary.quarantined,
         deleted_rows=deleted,
         snapshot_id=snapshot_id,
-        watermark_after=manifest.cursor_max,
+        watermark_after=watermark_after,
         timings=summary.timings,
     )

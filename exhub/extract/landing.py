@@ -49,6 +49,7 @@ class LandingManifest:
     rejects: list[LandedPart] = field(default_factory=list)
     cursor_column: str | None = None
     cursor_max: str | None = None
+    ledger: str | None = None
     completed_at: str | None = None
 
     @property
@@ -127,6 +128,7 @@ def extract_to_landing(
     source_id: str,
     stream: str,
     on_rows: Callable[[int], None] | None = None,
+    ledger_after: Callable[[ReadRequest], str] | None = None,
 ) -> LandingManifest:
     """Read every batch of the stream into ``folder`` and write its manifest."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -155,6 +157,9 @@ def extract_to_landing(
         if on_rows:
             on_rows(records.num_rows + (batch.rejects.num_rows if batch.rejects else 0))
     manifest.cursor_max = _cursor_text(cursor_max)
+    if ledger_after is not None:
+        # Saved with the landing so a retry that replays it still advances the ledger.
+        manifest.ledger = ledger_after(request)
     manifest.completed_at = datetime.now(UTC).isoformat()
     manifest.save(folder)
     return manifest
