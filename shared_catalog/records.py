@@ -30,6 +30,7 @@ class RunTrigger(StrEnum):
     CLI = "cli"
     AIRFLOW = "airflow"
     DEMO = "demo"
+    REPLAY = "replay"  # re-validation of an earlier run's landing
 
 
 class _Record:

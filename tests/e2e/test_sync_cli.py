@@ -63,3 +63,32 @@ def test_unreachable_source_exits_3(deployment):
     (world.root / "legacy" / "hukou.db").unlink()
     result = run_exhub("sync", "ps_hukou", home=home)
     assert result.returncode == 3, result.stderr
+
+
+def test_quarantine_replay_publishes_rows_a_fixed_mapping_accepts(deployment):
+    home, world = deployment
+    first = json.loads(
+        run_exhub(
+            "sync", "ps_hukou", "--full-refresh", "--format", "json", home=home, check=True
+        ).stdout
+    )[0]
+    planted = world.planted["ps_hukou"]["gender.map"]
+    assert planted > 0
+    # The operator learns that 'X' means 未说明 in this system and fixes the mapping.
+    source_file = home / "sources" / "ps_hukou.yaml"
+    source_file.write_text(
+        source_file.read_text(encoding="utf-8").replace(
+            '"9": unknown}', '"9": unknown, "X": unknown}'
+        ),
+        encoding="utf-8",
+    )
+    replayed = json.loads(
+        run_exhub(
+            "quarantine", "replay", first["run_id"], "--format", "json", home=home, check=True
+        ).stdout
+    )[0]
+    assert replayed["replay_of"] == first["run_id"]
+    assert replayed["extracted"] == first["extracted"]
+    assert replayed["published"] == first["published"] + planted
+    assert replayed["quarantined"] == first["quarantined"] - planted
+    assert person_rows(home) == replayed["published"]
