@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import quote, quote_plus, urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -31,6 +32,10 @@ class SqlOptions(BaseModel):
     )
     connect_timeout_seconds: int = Field(
         default=10, ge=1, le=600, description="Seconds to wait for a connection"
+    )
+    reader: Literal["auto", "sqlalchemy", "adbc"] = Field(
+        default="auto",
+        description="auto: Arrow-native ADBC for PostgreSQL when installed, SQLAlchemy otherwise",
     )
 
     @field_validator("url")

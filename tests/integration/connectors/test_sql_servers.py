@@ -225,9 +225,17 @@ def server(request: pytest.FixtureRequest) -> Server:
     return request.getfixturevalue(f"{request.param}_server")
 
 
+# PostgreSQL has two read paths: Arrow-native ADBC (the default) and SQLAlchemy.
+@pytest.fixture(params=["auto", "sqlalchemy"])
+def reader(request: pytest.FixtureRequest, server: Server) -> str:
+    if server.kind != "postgresql" and request.param != "auto":
+        return "auto"  # one path only: keep the other servers' cases single
+    return request.param
+
+
 @pytest.fixture
-def sql(server: Server) -> Iterator[SqlConnector]:
-    with SqlConnector(SqlOptions(url=server.admin_url)) as connector:
+def sql(server: Server, reader: str) -> Iterator[SqlConnector]:
+    with SqlConnector(SqlOptions(url=server.admin_url, reader=reader)) as connector:
         yield connector
 
 
