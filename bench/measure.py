@@ -124,7 +124,7 @@ def run_process(
     env["BENCH_RESULT"] = str(result_path)
     # Children import this tree's exhub and bench, whatever is installed in the venv.
     env["PYTHONPATH"] = str(REPO)
-    out = open(log_file, "ab") if log_file else tempfile.TemporaryFile()  # noqa: SIM115
+    out = open(log_file, "a+b") if log_file else tempfile.TemporaryFile()  # noqa: SIM115
     peak = 0
     try:
         started = time.perf_counter()

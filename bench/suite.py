@@ -101,6 +101,8 @@ class Suite:
             method, run_once, rows=rows, runs=self.o.runs, warmup=self.o.warmup, log=self.log
         )
         self.report.add(measurement)
+        # Keep what is measured so far: a later failure still leaves the numbers behind.
+        self.report.write(None, self.work / "partial.json")
         return measurement
 
     def _fresh(self, name: str) -> Path:
