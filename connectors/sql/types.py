@@ -151,25 +151,25 @@ def _to_string(v: Any, plan: ColumnPlan) -> str:
     return str(v)
 
 
-def _to_date(v: Any, plan: ColumnPlan) -> dt.date | None:
+def _to_date(v: Any, plan: ColumnPlan) -> dt.date:
     if isinstance(v, dt.datetime):
         return v.date()
     if isinstance(v, dt.date):
         return v
     text = _to_string(v, plan).strip()
     if ZERO_DATE.match(text):
-        return None
+        raise ValueError("MySQL zero date: there is no such day")
     return dt.date.fromisoformat(text[:10])
 
 
-def _to_datetime(v: Any, plan: ColumnPlan) -> dt.datetime | None:
+def _to_datetime(v: Any, plan: ColumnPlan) -> dt.datetime:
     if isinstance(v, dt.datetime):
         return v
     if isinstance(v, dt.date):
         return dt.datetime.combine(v, dt.time())
     text = _to_string(v, plan).strip()
     if ZERO_DATE.match(text):
-        return None
+        raise ValueError("MySQL zero date: there is no such day")
     return dt.datetime.fromisoformat(text)
 
 

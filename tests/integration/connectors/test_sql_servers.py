@@ -369,16 +369,19 @@ def test_postgresql_schema_option(postgresql_server: Server) -> None:
             read_all(hr, ReadRequest("persons"))
 
 
-def test_mariadb_zero_dates_are_null(mariadb_server: Server) -> None:
+def test_mariadb_zero_dates_are_quarantined_never_a_crash(mariadb_server: Server) -> None:
     with SqlConnector(SqlOptions(url=mariadb_server.admin_url)) as sql:
         batches = read_all(sql, ReadRequest("legacy_dates", key_columns=("id",)))
-    assert all(b.rejects is None for b in batches)
+    rejects = pa.concat_tables([b.rejects for b in batches if b.rejects is not None])
+    assert rejects.column(POSITION_COLUMN).to_pylist() == ["legacy_dates id=1"]
+    (reason,) = rejects.column("reason").to_pylist()
+    assert "zero date" in reason and "column d" in reason and "column ts" in reason
+    assert "0000-00-00" in rejects.column("raw").to_pylist()[0]
     table = records_of(batches)
     assert table.schema.field("d").type == pa.date32()
     assert table.schema.field("t").type == pa.time64("us")
     rows = table.to_pylist()
-    assert (rows[0]["d"], rows[0]["ts"]) == (None, None)
-    assert rows[0]["t"] == dt.time(12, 30)
-    assert rows[1]["d"] == dt.date(2024, 2, 29)
-    assert rows[1]["ts"] == dt.datetime(2024, 2, 29, 4, 0, tzinfo=UTC)
-    assert rows[1]["flag"] == 0
+    assert [r["id"] for r in rows] == [2]
+    assert rows[0]["d"] == dt.date(2024, 2, 29)
+    assert rows[0]["ts"] == dt.datetime(2024, 2, 29, 4, 0, tzinfo=UTC)
+    assert rows[0]["flag"] == 0
