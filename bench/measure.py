@@ -2,8 +2,9 @@
 
 Peak RSS is the larger of two readings: the kernel's high-water mark of the child (and of
 any descendants it waited for), returned by ``wait4``, and the highest sum of RSS over the
-child's process tree seen by polling every 20 ms (which also counts descendants that run at
-the same time, e.g. worker processes).
+child's process tree seen by polling every 100 ms (which also counts descendants that run at
+the same time, e.g. worker processes). CPU seconds (user + system, from ``wait4``) and the
+load average before the run are kept too: on a shared machine they show contention.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import psutil
 
 from bench.config import REPO
 
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.1
 
 
 class MethodFailed(RuntimeError):
@@ -39,6 +40,8 @@ class Sample:
     seconds: float
     peak_rss_mb: float
     result: dict = field(default_factory=dict)
+    cpu_seconds: float = 0.0
+    load_before: float = 0.0
 
 
 @dataclass
@@ -87,6 +90,8 @@ class Measurement:
             "rows_per_second": round(self.rows_per_second) if self.rows_per_second else None,
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "peak_rss_mb_max": round(max(s.peak_rss_mb for s in self.samples), 1),
+            "cpu_seconds_median": round(statistics.median(s.cpu_seconds for s in self.samples), 3),
+            "load_before": [s.load_before for s in self.samples],
             "samples": [asdict(s) for s in self.samples],
         }
 
@@ -126,6 +131,7 @@ def run_process(
     env["PYTHONPATH"] = str(REPO)
     out = open(log_file, "a+b") if log_file else tempfile.TemporaryFile()  # noqa: SIM115
     peak = 0
+    load_before = os.getloadavg()[0]
     try:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
@@ -153,7 +159,13 @@ def run_process(
             raise MethodFailed(f"{' '.join(argv)} exited {proc.returncode}:\n{tail}")
         peak_mb = max(usage.ru_maxrss * 1024, peak) / 2**20  # ru_maxrss is in KiB on Linux
         text = result_path.read_text() if result_path.exists() else ""
-        return Sample(round(seconds, 3), round(peak_mb, 1), json.loads(text) if text else {})
+        return Sample(
+            round(seconds, 3),
+            round(peak_mb, 1),
+            json.loads(text) if text else {},
+            cpu_seconds=round(usage.ru_utime + usage.ru_stime, 3),
+            load_before=round(load_before, 2),
+        )
     finally:
         out.close()
         result_path.unlink(missing_ok=True)
@@ -179,7 +191,10 @@ def repeat(
     for index in range(runs):
         sample = run_once(index)
         samples.append(sample)
-        done = f"{sample.seconds:.2f} s, {sample.peak_rss_mb:.0f} MB"
+        done = (
+            f"{sample.seconds:.2f} s ({sample.cpu_seconds:.1f} s CPU), "
+            f"{sample.peak_rss_mb:.0f} MB, load {sample.load_before:.1f}"
+        )
         log(f"  {method}: run {index + 1}/{runs} {done}")
     return Measurement(method, rows, samples, warmup)
 
