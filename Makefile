@@ -36,6 +36,22 @@ bench-quick: $(STAMP)
 	BENCH_PG_DATABASE=exhub_bench_quick $(BIN)/python -m bench --quick \
 		--out-md .exhub/bench-quick/benchmarks.md --out-json .exhub/bench-quick/benchmarks.json
 
+# Airflow 3 on this machine (`airflow standalone`: scheduler, DAG processor, API server and
+# triggerer, LocalExecutor) with the hub's DAGs from dags/ and the embedded SQLite catalog.
+# DAGs come from sources/*.yaml, or else from the demo's legacy systems (generated once under
+# .exhub/demo). Pools are synced from max_connections first. Log in at http://localhost:8080
+# as admin; the password is in .exhub/airflow/simple_auth_manager_passwords.json.generated.
+EXHUB_SOURCES ?= $(if $(wildcard sources/*.yaml),$(CURDIR)/sources,$(CURDIR)/.exhub/demo/sources)
+AIRFLOW_ENV := PATH=$(CURDIR)/$(BIN):$$PATH EXHUB_HOME=$(CURDIR) EXHUB_SOURCES_DIR=$(EXHUB_SOURCES) \
+	AIRFLOW_HOME=$(CURDIR)/.exhub/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False
+airflow: $(STAMP)
+	@test -n "$(wildcard $(EXHUB_SOURCES)/*.yaml)" || $(BIN)/python -c \
+		"from pathlib import Path; from exhub.demo.world import build_world; build_world(Path('.exhub/demo'))"
+	$(AIRFLOW_ENV) $(BIN)/airflow db migrate
+	$(AIRFLOW_ENV) $(BIN)/python -m exhub.airflow.pools
+	$(AIRFLOW_ENV) $(BIN)/airflow standalone
+
 # Regenerates the lock after a change to pyproject.toml (needs uv: `pip install uv`).
 lock:
 	uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --generate-hashes --no-header -o requirements.lock
