@@ -141,8 +141,11 @@ def build_dags(sources_dir: Path | None = None) -> dict[str, DAG]:
     for source_id, path in discover_sources(sources_dir).items():
         try:
             dag = build_source_dag(load_source(path))
-        except (ConfigError, ValueError) as exc:  # ValueError: e.g. a bad schedule or zone
+        except ConfigError as exc:
             log.error("skipping %s: %s", path, exc)
+            continue
+        except Exception as exc:  # e.g. an unknown time zone: one bad file must not hide 499
+            log.error("skipping %s: %s: %s", path, type(exc).__name__, exc)
             continue
         dags[dag.dag_id] = dag
         log.debug("built %s from %s", source_id, path)

@@ -96,11 +96,17 @@ def main(argv: list[str] | None = None) -> int:
         "sources_dir", nargs="?", type=Path, help="folder of source files (default: the hub's)"
     )
     args = parser.parse_args(argv)
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     try:
         changes = sync_pools(args.sources_dir)
     except ConfigError as exc:
         print(f"error: {exc}")
         return 2
+    except (OperationalError, ProgrammingError) as exc:
+        print(f"error: Airflow's metadata database is not ready ({type(exc).__name__})")
+        print("  fix: run `airflow db migrate` with the same AIRFLOW_HOME first")
+        return 1
     for change in changes:
         print(f"{change.pool}: {change.slots} slot(s), {change.action}")
     if not changes:

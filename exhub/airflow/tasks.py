@@ -335,10 +335,11 @@ def consume_dataset_task(dataset: str, **context: Any) -> dict[str, Any]:
 def maintain_task(**context: Any) -> Any:
     """Run ``exhub maintain``: expire snapshots, compact small files, remove orphans.
 
-    Calls ``exhub.publish.maintenance.maintain(hub)``, imported only now.
+    Calls ``exhub.publish.maintenance.maintain(hub)``, imported only now (a deployment whose
+    exhub has no maintenance module fails this task with a message saying so).
 
     Returns:
-        What ``maintain`` returned, as JSON-ready data for XCom.
+        ``maintain``'s reports (one per dataset), as JSON-ready data for XCom.
 
     Raises:
         AirflowFailException: the maintenance module is not installed, or it failed terminally.
@@ -360,14 +361,19 @@ def maintain_task(**context: Any) -> Any:
             f"exhub maintain cannot start: the Python package '{exc.name}' it needs is missing"
         ) from exc
     with StageRun(context):
-        result = maintain(Hub())
-    return _jsonable(result)
+        result = _jsonable(maintain(Hub()))
+    for report in result if isinstance(result, list) else [result]:
+        log.info("maintenance: %s", report)
+    return result
 
 
 def _jsonable(value: Any) -> Any:
+    """Dataclasses (and lists of them) as dicts; anything else JSON cannot hold as text."""
     import dataclasses
     import json
 
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = dataclasses.asdict(value)
     try:

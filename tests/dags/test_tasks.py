@@ -161,18 +161,12 @@ def test_maintenance_task_says_clearly_when_maintain_is_missing(hub_home, monkey
         maintain_task()
 
 
-def test_maintenance_task_calls_maintain_with_the_hub(hub_home, monkeypatch):
-    calls = []
-
-    def maintain(hub):
-        calls.append(hub)
-        return {"expired_snapshots": 0}
-
-    module = types.ModuleType("exhub.publish.maintenance")
-    module.maintain = maintain
-    monkeypatch.setitem(sys.modules, "exhub.publish.maintenance", module)
-    assert maintain_task() == {"expired_snapshots": 0}
-    assert isinstance(calls[0], Hub)
+def test_maintenance_task_runs_maintain_on_the_hub(hukou):
+    handover = extract_task("ps_hukou", "residents", dag_run=DAG_RUN)
+    publish_task("ps_hukou", validate_task("ps_hukou", handover, dag_run=DAG_RUN))
+    reports = maintain_task()
+    assert [r["dataset"] for r in reports] == ["person"]
+    assert {"expired_snapshots", "orphans_deleted"} <= set(reports[0])
 
 
 @pytest.mark.slow
