@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+# Importing Airflow creates $AIRFLOW_HOME (default ~/airflow): keep tests out of the home folder.
+os.environ.setdefault("AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "exhub-tests-airflow"))
 
 PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
