@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from pyiceberg.exceptions import CommitFailedException
+from pyiceberg.exceptions import CommitFailedException, ValidationException
 from pyiceberg.expressions import EqualTo
 from pyiceberg.io.pyarrow import parquet_files_to_data_files
 from pyiceberg.table import Table, TableProperties
@@ -33,6 +33,7 @@ from exhub.errors import CommitConflictError
 from exhub.publish.tables import RUN_ID_PROPERTY, data_folder
 
 KEY_SEPARATOR = "\x1f"
+CONFLICTS = (CommitFailedException, ValidationException)
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,9 @@ def _merge(
 
 
 @retry(
-    retry=retry_if_exception_type(CommitFailedException),
+    # A concurrent commit either fails ours outright or makes pyiceberg's re-validation find
+    # files added meanwhile; both mean "recompute on the new table state and try again".
+    retry=retry_if_exception_type(CONFLICTS),
     wait=wait_random_exponential(multiplier=0.2, max=5),
     stop=stop_after_attempt(10),
     reraise=True,
@@ -244,7 +247,7 @@ def commit_run(
             primary_key=primary_key,
             delete_keys=delete_keys,
         )
-    except CommitFailedException as exc:
+    except CONFLICTS as exc:
         raise CommitConflictError(
             f"commit to {'.'.join(table.name())} kept conflicting with other publishers",
             fix="re-run the sync; it is idempotent",
