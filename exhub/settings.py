@@ -35,7 +35,7 @@ class Settings(BaseModel):
     batch_size: int = Field(default=100_000, gt=0, le=10_000_000, description="Rows per batch")
     timezone: str = Field(default="Asia/Shanghai", description="Default zone of naive timestamps")
     gx_max_rows: int = Field(
-        default=200_000, ge=0, description="Rows per run handed to Great Expectations"
+        default=50_000, ge=0, description="Rows per run handed to Great Expectations"
     )
     log_level: str = Field(default="WARNING", description="Python log level")
     snapshot_retention_days: int = Field(

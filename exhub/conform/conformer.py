@@ -35,7 +35,8 @@ class ConformedBatch:
     Attributes:
         values: contract columns; unreadable values are null.
         failures: one entry per rule with at least one failing row.
-        raw: the source columns the mapping read, as text, for quarantine.
+        raw: the source columns the mapping read, as the source typed them (rendered as text
+            only for the rows that go to quarantine: the few, not the many).
         positions: where each row came from.
     """
 
@@ -104,7 +105,7 @@ class Conformer:
             value, field_failures = self._field(batch, spec, mapping, length)
             columns[spec.name] = value
             failures.extend(f for f in field_failures if pc.any(f.mask).as_py())
-        raw = pa.table({name: _as_text(batch.column(name)) for name in self.source_columns})
+        raw = pa.table({name: batch.column(name) for name in self.source_columns})
         return ConformedBatch(
             values=pa.table(columns),
             failures=failures,
@@ -169,6 +170,11 @@ class Conformer:
 
 def _is_text(array: pa.Array) -> bool:
     return pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+
+
+def as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Any Arrow column as text (values Arrow cannot cast are rendered one by one)."""
+    return _as_text(array)
 
 
 def _as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:

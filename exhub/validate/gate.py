@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -17,6 +19,8 @@ from exhub.contracts.models import (
     RowCountDropRule,
     UniqueKeyRule,
 )
+
+DUCKDB_MEMORY_LIMIT = "192MB"
 
 
 @dataclass(frozen=True)
@@ -52,21 +56,37 @@ class PublishStats:
                     self.newest[name] = value
 
 
+def bounded_duckdb(spill_to: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that spills to disk instead of growing with the table."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute("SET threads = 1")
+    con.execute("SET preserve_insertion_order = false")
+    if spill_to is not None:
+        con.execute("SET temp_directory = ?", [str(spill_to)])
+    return con
+
+
 def _duplicate_keys(files: Sequence[str], key: Sequence[str]) -> tuple[int, list[str]]:
     if not files:
         return 0, []
     columns = ", ".join(f'"{k}"' for k in key)
-    con = duckdb.connect()
+    con = bounded_duckdb(Path(tempfile.gettempdir()) / "exhub-duckdb-spill")
     try:
-        con.execute("SET enable_progress_bar = false")
-        rows = con.execute(
-            f"SELECT concat_ws('|', {columns}) AS k, count(*) AS n "
-            f"FROM read_parquet(?) GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC",
+        rows, distinct = con.execute(
+            f"SELECT count(*), count(DISTINCT ({columns})) FROM read_parquet(?)", [list(files)]
+        ).fetchone()
+        if rows == distinct:
+            return 0, []
+        examples = con.execute(
+            f"SELECT concat_ws('|', {columns}) AS k FROM read_parquet(?) "
+            f"GROUP BY ALL HAVING count(*) > 1 LIMIT 5",
             [list(files)],
         ).fetchall()
     finally:
         con.close()
-    return sum(n - 1 for _, n in rows), [k for k, _ in rows[:5]]
+    return rows - distinct, [k for (k,) in examples]
 
 
 def evaluate_gate(

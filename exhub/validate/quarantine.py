@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from connectors.base import POSITION_COLUMN
-from exhub.conform.conformer import ConformedBatch, RuleFailure
+from exhub.conform.conformer import ConformedBatch, RuleFailure, as_text
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -63,7 +63,9 @@ def quarantine_rows(
             if hit:
                 rule_lists[row].append(failure.rule_id)
                 reason_lists[row].append(failure.reason)
-    raw_rows = batch.raw.take(indices).to_pylist()
+    taken = batch.raw.take(indices)
+    raw_rows = pa.table({name: as_text(taken.column(name)) for name in taken.column_names})
+    raw_rows = raw_rows.to_pylist()
     return pa.table(
         {
             "_run_id": pa.array([run_id] * count, pa.string()),
