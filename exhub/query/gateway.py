@@ -12,7 +12,6 @@ from datetime import datetime
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as ds
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
 
@@ -35,26 +34,24 @@ def _snapshot_at(table: Table, as_of: datetime | None) -> int | None:
     return chosen
 
 
-def _empty(schema: pa.Schema) -> ds.Dataset:
-    return ds.dataset(pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema))
+def _empty(schema: pa.Schema) -> pa.Table:
+    return pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema)
 
 
-def _arrow_dataset(table: Table, schema: pa.Schema, as_of: datetime | None) -> ds.Dataset:
+def data_files(table: Table, as_of: datetime | None) -> list[str]:
+    """Parquet files of the snapshot current now (or at ``as_of``)."""
     snapshot_id = _snapshot_at(table, as_of)
     if snapshot_id is None:
-        return _empty(schema)
-    scan = table.scan(snapshot_id=snapshot_id)
+        return []
     files = []
-    for task in scan.plan_files():
+    for task in table.scan(snapshot_id=snapshot_id).plan_files():
         if task.delete_files:
             raise QueryError(
                 f"{'.'.join(table.name())} has delete files, which the gateway cannot apply yet",
                 fix="run `exhub maintain` to rewrite them",
             )
         files.append(task.file.file_path.removeprefix("file://"))
-    if not files:
-        return _empty(schema)
-    return ds.dataset(files, schema=schema, format="parquet")
+    return files
 
 
 def check_select(sql: str) -> None:
@@ -77,21 +74,32 @@ def check_select(sql: str) -> None:
 
 
 def open_query_connection(hub: Hub, *, as_of: datetime | None = None) -> duckdb.DuckDBPyConnection:
-    """A locked-down DuckDB connection with every published dataset as a view."""
+    """A locked-down DuckDB connection with every published dataset as a view.
+
+    DuckDB reads the planned data files itself (statistics pruning, parallel scans), but only
+    those: they are the only allowed paths once external access is switched off, and the
+    configuration is locked so no query can switch it back.
+    """
     con = duckdb.connect(":memory:", config={"threads": 2})
+    con.execute("SET enable_progress_bar = false")
+    views: dict[str, list[str]] = {}
     for record in hub.repository.list_datasets():
         contract = hub.contracts.get(f"{record.name}@{record.current_version}")
-        schema = dataset_arrow_schema(contract)
         try:
             table = hub.iceberg.load_table(contract.iceberg_identifier)
+            files = data_files(table, as_of)
         except NoSuchTableError:
+            files = []
+        if files:
+            views[record.name] = files
+        else:
             # Registered but never published: an empty table, so queries still resolve.
-            con.register(record.name, _empty(schema))
-            continue
-        dataset = _arrow_dataset(table, schema, as_of)
-        con.register(record.name, dataset)
+            con.register(record.name, _empty(dataset_arrow_schema(contract)))
+    con.execute("SET allowed_paths = ?", [[f for files in views.values() for f in files]])
+    for name, files in views.items():
+        quoted = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet([{quoted}])')
     con.execute("SET enable_external_access = false")
-    con.execute("SET enable_progress_bar = false")
     con.execute("SET lock_configuration = true")
     return con
 

@@ -115,3 +115,20 @@ def test_demo_rejects_bad_systems_count(hub_home):
     result = run_exhub("demo", "--systems", "9", home=hub_home)
     assert result.returncode == 2
     assert "--systems" in result.stderr
+
+
+def test_query_cannot_reach_quarantine_or_landing_files(hub_home):
+    run_exhub("demo", "--systems", "1", home=hub_home, check=True)
+    for target in (
+        ".exhub/warehouse/quarantine/person/*/*.parquet",
+        ".exhub/warehouse/landing/ps_hukou/residents/*/*.parquet",
+    ):
+        result = run_exhub(
+            "query", f"SELECT count(*) FROM read_parquet('{hub_home}/{target}')", home=hub_home
+        )
+        assert result.returncode == 2, result.stdout
+        assert "Permission" in result.stderr or "not allowed" in result.stderr
+    ok = run_exhub(
+        "query", "--format", "json", "SELECT count(*) AS n FROM person", home=hub_home, check=True
+    )
+    assert '"n"' in ok.stdout
