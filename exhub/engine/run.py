@@ -76,6 +76,7 @@ class RunPlan:
     progress: Progress | None = None
     advance_watermark: bool = True
     accept_drift: bool = False
+    extract_started_at: str | None = None
 
     @property
     def landing(self) -> Path:

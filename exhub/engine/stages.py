@@ -10,18 +10,21 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from connectors import POSITION_COLUMN, Capability, ReadRequest, load_connector
+from connectors import Capability, ReadRequest, load_connector
 from exhub.contracts import Contract, DriftPolicy
 from exhub.engine.run import RunPlan, Timer, failpoint
 from exhub.engine.validating import conform_and_validate, write_run_report
 from exhub.errors import GateFailedError, TerminalError
-from exhub.extract import LandingManifest, extract_to_landing
+from exhub.extract import LandingManifest, extract_to_landing, iter_landed, iter_rejects
 from exhub.publish import commit_run, committed_snapshot, ensure_table
 from exhub.publish.commit import key_strings
 from exhub.sources import StreamConfig
@@ -96,8 +99,15 @@ def _tombstone_keys(validated: Validated, key) -> pa.Array | None:
     return pa.concat_arrays([key_strings(t, key) for t in tables])
 
 
-def extract_stage(plan: RunPlan) -> LandingManifest:
-    """Read the stream into the landing zone (or reuse this run's completed landing)."""
+def extract_stage(
+    plan: RunPlan, on_part: Callable[[pa.Table], None] | None = None
+) -> LandingManifest:
+    """Read the stream into the landing zone (or reuse this run's completed landing).
+
+    Args:
+        plan: the run.
+        on_part: called with each landed part, so validation can follow the extraction.
+    """
     with Timer(plan.summary, "extract"):
         if (plan.landing / MANIFEST).exists():
             manifest = LandingManifest.load(plan.landing)  # a retry replays its own landing
@@ -117,6 +127,7 @@ def extract_stage(plan: RunPlan) -> LandingManifest:
                 options=stream.options,
             )
             ledgered = Capability.FILE_LEDGER in connector.capabilities
+            plan.extract_started_at = datetime.now(UTC).isoformat()
             with connector:
                 manifest = extract_to_landing(
                     connector,
@@ -127,6 +138,8 @@ def extract_stage(plan: RunPlan) -> LandingManifest:
                     stream=stream.name,
                     on_rows=lambda n: plan.tick("extract", n),
                     ledger_after=connector.ledger_after if ledgered else None,
+                    on_part=on_part,
+                    started_at=plan.extract_started_at,
                 )
     plan.summary.extracted = manifest.extracted_rows
     plan.hub.repository.update_run(
@@ -166,8 +179,13 @@ def _drift(plan: RunPlan, current: list[dict]) -> tuple[GateResult | None, list[
     return GateResult("schema_drift", True, f"{drift.describe()}: {verb}"), []
 
 
-def validate_stage(plan: RunPlan) -> Validated | None:
+def validate_stage(plan: RunPlan, follow: Iterator[pa.Table] | None = None) -> Validated | None:
     """Conform, validate, quarantine and gate; stage the good rows as data files.
+
+    Args:
+        plan: the run.
+        follow: landed parts as the extraction writes them (the single-process path);
+            None reads the completed landing (a separate task, a retry, a replay).
 
     Returns None when this run already committed (a retry after the commit).
 
@@ -175,20 +193,43 @@ def validate_stage(plan: RunPlan) -> Validated | None:
         GateFailedError: a dataset rule failed; the staged files are deleted.
     """
     repo, summary = plan.hub.repository, plan.summary
-    manifest = LandingManifest.load(plan.landing)
-    summary.extracted = manifest.extracted_rows
     table = ensure_table(plan.hub.iceberg, plan.contract)
+    first = next(follow, None) if follow is not None else None
+    manifest = None
+    if first is None:
+        # Nothing to follow: the landing is complete (a retry, a replay, a separate task).
+        manifest = LandingManifest.load(plan.landing)
+        summary.extracted = manifest.extracted_rows
     if committed(plan, table) is not None:
         return None
-    done = Validated.load(plan.landing)
+    done = Validated.load(plan.landing) if manifest is not None else None
     if done is not None:
         summary.rule_counts, summary.gates = done.rule_counts, done.gates
         summary.quarantined = done.quarantined_rows
         return done
     with Timer(summary, "validate"):
-        current_schema = _landed_schema(plan, manifest)
+        if manifest is not None:
+            current_schema = _landed_schema(plan, manifest)
+            batches = iter_landed(plan.landing, manifest)
+            started_at = manifest.started_at
+        else:
+            current_schema = describe_schema(first.schema)
+            batches = (b for part in chain([first], follow) for b in part.to_batches())
+            started_at = plan.extract_started_at
         drift_gate, drop_rows_with = _drift(plan, current_schema)
-        result = conform_and_validate(plan, manifest, table, discard_rows_with=drop_rows_with)
+        result = conform_and_validate(
+            plan,
+            batches,
+            started_at,
+            lambda: iter_rejects(plan.landing, LandingManifest.load(plan.landing)),
+            table,
+            discard_rows_with=drop_rows_with,
+            # Following an extraction, one worker: the extract thread uses the other core.
+            workers=1 if manifest is None else 2,
+        )
+        if manifest is None:
+            # The followed extraction has finished: its manifest is complete now.
+            summary.extracted = LandingManifest.load(plan.landing).extracted_rows
         previous = repo.last_successful_run(plan.source.id, plan.stream.name)
         gates = evaluate_gate(
             plan.contract,
@@ -201,7 +242,7 @@ def validate_stage(plan: RunPlan) -> Validated | None:
         summary.gates = [g.as_dict() for g in gates]
         summary.quarantined = result.quarantined
         frame = result.gx_frame
-        gx_result = run_suite(plan.contract, frame, POSITION_COLUMN) if len(frame) else None
+        gx_result = run_suite(plan.contract, frame) if len(frame) else None
     failed = [g for g in gates if not g.passed]
     summary.status = "gated" if failed else "validated"
     report = write_run_report(plan, result, gx_result)

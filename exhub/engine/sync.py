@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import shutil
+import threading
 from pathlib import Path
 
 from exhub.engine.hub import Hub
@@ -20,6 +23,7 @@ from exhub.engine.stages import MANIFEST, extract_stage, publish_stage, validate
 from exhub.errors import ConfigError, GateFailedError
 from exhub.extract import landing_folder
 from exhub.sources import SourceConfig, StreamConfig
+from exhub.validate.expectations import prewarm as prewarm_expectations
 
 __all__ = ["RunSummary", "new_run_id", "register", "replay_landing", "sync_stream"]
 
@@ -33,9 +37,9 @@ def run_stages(hub: Hub, plan: RunPlan) -> RunSummary:
     from exhub.lineage import emit_run_event  # off unless configured; imports nothing heavy
 
     emit_run_event(plan, "START")
+    prewarm_expectations()
     try:
-        extract_stage(plan)
-        validate_stage(plan)
+        _extract_and_validate(plan)
         publish_stage(plan)
     except GateFailedError as exc:
         fail_run(hub, plan, exc, status="gated")
@@ -47,6 +51,59 @@ def run_stages(hub: Hub, plan: RunPlan) -> RunSummary:
         raise
     emit_run_event(plan, "COMPLETE")
     return plan.summary
+
+
+class _Cancelled(Exception):
+    """Validation failed: the extraction following it stops at its next part."""
+
+
+_END = object()
+
+
+def _extract_and_validate(plan: RunPlan) -> None:
+    """Extract on a thread while validation follows the landed parts (both stages overlap).
+
+    The queue holds at most two parts, so memory stays bounded by the batch size; a part is
+    handed over only once it is safely landed, so a crash anywhere leaves what the separate
+    stages would.
+    """
+    parts: queue.Queue = queue.Queue(maxsize=2)
+    cancelled = threading.Event()
+
+    def on_part(table) -> None:
+        if cancelled.is_set():
+            raise _Cancelled
+        parts.put(table)
+
+    def produce() -> None:
+        try:
+            extract_stage(plan, on_part=on_part)
+        except BaseException as exc:  # handed to the validating thread, raised there
+            parts.put(exc)
+        else:
+            parts.put(_END)
+
+    def follow():
+        while True:
+            item = parts.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    extractor = threading.Thread(target=produce, name="extract", daemon=True)
+    extractor.start()
+    try:
+        validate_stage(plan, follow=follow())
+    except BaseException:
+        cancelled.set()
+        while extractor.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                parts.get(timeout=0.1)
+        raise
+    finally:
+        extractor.join()
 
 
 def sync_stream(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +19,6 @@ from exhub.conform.conformer import Conformer, RuleFailure
 from exhub.engine.report import write_report
 from exhub.engine.run import RunPlan
 from exhub.errors import ConfigError
-from exhub.extract import LandingManifest, iter_landed, iter_rejects
 from exhub.publish import data_folder, dataset_arrow_schema
 from exhub.semantic import normalize_text
 from exhub.validate.expectations import COMPUTED_SUFFIX, computed_rule_ids
@@ -81,13 +83,78 @@ def _gx_sample(result: LoopResult, conformed, failures, take: int, computed: set
     result.gx_frames.append(frame)
 
 
+@dataclass
+class _Processed:
+    """One batch conformed and split, ready to be written."""
+
+    conformed: object
+    failures: list[RuleFailure]
+    counts: list[int]
+    good: pa.Table
+    quarantine: pa.Table | None
+    tomb_keys: pa.Table | None
+
+
+def _bounded_map(fn, items, *, workers: int, ahead: int):
+    """``map`` on a thread pool that keeps at most ``ahead`` items in flight (bounded memory)."""
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="conform") as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) > ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _process(
+    plan: RunPlan, conformer: Conformer, batch: pa.RecordBatch, extracted_at, discard_rows_with
+) -> _Processed:
+    contract = plan.contract
+    conformed = conformer.conform(batch)
+    failures = apply_row_rules(contract, conformed)
+    if discard_rows_with:
+        failures.append(_drifted_rows(batch, discard_rows_with))
+    tomb = _tombstones(plan, batch, failures)
+    tomb_keys = None
+    if tomb is not None:
+        # Deleted in the source: the key leaves the dataset; other checks do not apply.
+        tomb_keys = conformed.values.select(list(contract.primary_key)).filter(tomb)
+        failures = [
+            RuleFailure(f.rule_id, f.reason, pc.and_(f.mask, pc.invert(tomb))) for f in failures
+        ]
+        failures = [f for f in failures if pc.any(f.mask).as_py()]
+    bad = failed_mask(failures, batch.num_rows)
+    keep = pc.invert(bad) if tomb is None else pc.and_(pc.invert(bad), pc.invert(tomb))
+    good = _provenance(conformed.values.filter(keep), plan, extracted_at)
+    quarantined = None
+    if pc.any(bad).as_py():
+        quarantined = quarantine_rows(
+            conformed,
+            failures,
+            bad,
+            run_id=plan.run_id,
+            source_id=plan.source.id,
+            department=plan.source.department.id,
+        )
+    counts = [count_true(f.mask) for f in failures]
+    return _Processed(conformed, failures, counts, good, quarantined, tomb_keys)
+
+
 def conform_and_validate(
-    plan: RunPlan, manifest: LandingManifest, table, *, discard_rows_with: list[str] = ()
+    plan: RunPlan,
+    batches: Iterable[pa.RecordBatch],
+    started_at: str,
+    rejects: Callable[[], Iterable[pa.Table]],
+    table,
+    *,
+    discard_rows_with: list[str] = (),
+    workers: int = 2,
 ) -> LoopResult:
     """Conform every landed batch, quarantine failing rows and stage the good ones."""
     settings, contract, summary = plan.hub.settings, plan.contract, plan.summary
     conformer = Conformer(contract, plan.stream, where=plan.where, timezone=plan.source.timezone)
-    extracted_at = pa.scalar(datetime.fromisoformat(manifest.started_at), pa.timestamp("us", "UTC"))
+    extracted_at = pa.scalar(datetime.fromisoformat(started_at), pa.timestamp("us", "UTC"))
     staged = PartWriter(
         data_folder(table, plan.source.id),
         f"{plan.run_id}-{secrets.token_hex(3)}",
@@ -109,66 +176,51 @@ def conform_and_validate(
         stale.unlink()
     computed = set(computed_rule_ids(contract))
     gx_rows = 0
-    for index, batch in enumerate(iter_landed(plan.landing, manifest)):
+
+    def process(item: tuple[int, pa.RecordBatch]) -> _Processed:
+        index, batch = item
         if index == 0:
             conformer.check_columns(batch.schema)
-        conformed = conformer.conform(batch)
-        failures = apply_row_rules(contract, conformed)
-        if discard_rows_with:
-            failures.append(_drifted_rows(batch, discard_rows_with))
-        tomb = _tombstones(plan, batch, failures)
-        if tomb is not None:
-            # Deleted in the source: the key leaves the dataset; other checks do not apply.
-            result.tombstones.write(
-                conformed.values.select(list(contract.primary_key)).filter(tomb)
-            )
-            failures = [
-                RuleFailure(f.rule_id, f.reason, pc.and_(f.mask, pc.invert(tomb))) for f in failures
-            ]
-            failures = [f for f in failures if pc.any(f.mask).as_py()]
-        bad = failed_mask(failures, batch.num_rows)
-        keep = pc.invert(bad) if tomb is None else pc.and_(pc.invert(bad), pc.invert(tomb))
-        good = _provenance(conformed.values.filter(keep), plan, extracted_at)
-        staged.write(good)
-        result.stats.add(good)
-        if pc.any(bad).as_py():
-            quarantine.write(
-                quarantine_rows(
-                    conformed,
-                    failures,
-                    bad,
-                    run_id=plan.run_id,
-                    source_id=plan.source.id,
-                    department=plan.source.department.id,
-                )
-            )
-        for failure in failures:
+        return _process(plan, conformer, batch, extracted_at, discard_rows_with)
+
+    # Batches are conformed on worker threads (Arrow kernels release the GIL); results are
+    # written in landing order by this one, so files and counts stay deterministic.
+    for done in _bounded_map(process, enumerate(batches), workers=workers, ahead=workers):
+        conformed, failures = done.conformed, done.failures
+        if done.tomb_keys is not None:
+            result.tombstones.write(done.tomb_keys)
+        staged.write(done.good)
+        result.stats.add(done.good)
+        if done.quarantine is not None:
+            quarantine.write(done.quarantine)
+        for failure, count in zip(failures, done.counts, strict=True):
             rule = failure.rule_id
-            summary.rule_counts[rule] = summary.rule_counts.get(rule, 0) + count_true(failure.mask)
+            summary.rule_counts[rule] = summary.rule_counts.get(rule, 0) + count
             known = result.examples.setdefault(rule, [])
             if len(known) < EXAMPLES_PER_RULE:
                 hits = pc.indices_nonzero(pc.fill_null(failure.mask, False))[:EXAMPLES_PER_RULE]
                 known += pc.take(conformed.positions, hits).to_pylist()
                 del known[EXAMPLES_PER_RULE:]
+        rows = len(conformed.positions)
         if gx_rows < settings.gx_max_rows:
-            take = min(settings.gx_max_rows - gx_rows, batch.num_rows)
+            take = min(settings.gx_max_rows - gx_rows, rows)
             _gx_sample(result, conformed, failures, take, computed)
             gx_rows += take
-        plan.tick("validate", batch.num_rows)
-    for rejects in iter_rejects(plan.landing, manifest):
+        plan.tick("validate", rows)
+    for rejected in rejects():
         quarantine.write(
             quarantine_rejects(
-                rejects,
+                rejected,
                 run_id=plan.run_id,
                 source_id=plan.source.id,
                 department=plan.source.department.id,
             )
         )
         rule = "source.unparseable"
-        summary.rule_counts[rule] = summary.rule_counts.get(rule, 0) + rejects.num_rows
+        summary.rule_counts[rule] = summary.rule_counts.get(rule, 0) + rejected.num_rows
         known = result.examples.setdefault(rule, [])
-        known += rejects.column(POSITION_COLUMN).to_pylist()[: EXAMPLES_PER_RULE - len(known)]
-        plan.tick("validate", rejects.num_rows)
+        known += rejected.column(POSITION_COLUMN).to_pylist()[: EXAMPLES_PER_RULE - len(known)]
+        plan.tick("validate", rejected.num_rows)
     staged.close()
     quarantine.close()
     result.tombstones.close()

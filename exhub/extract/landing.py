@@ -129,6 +129,8 @@ def extract_to_landing(
     stream: str,
     on_rows: Callable[[int], None] | None = None,
     ledger_after: Callable[[ReadRequest], str] | None = None,
+    on_part: Callable[[pa.Table], None] | None = None,
+    started_at: str | None = None,
 ) -> LandingManifest:
     """Read every batch of the stream into ``folder`` and write its manifest."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -139,7 +141,7 @@ def extract_to_landing(
         source_id=source_id,
         stream=stream,
         source_object=request.source_object,
-        started_at=datetime.now(UTC).isoformat(),
+        started_at=started_at or datetime.now(UTC).isoformat(),
         cursor_column=request.cursor,
     )
     cursor_max = None
@@ -147,6 +149,8 @@ def extract_to_landing(
         records = pa.Table.from_batches([batch.records])
         if records.num_rows:
             manifest.parts.append(_write_part(records, folder / f"part-{index:06d}.parquet"))
+            if on_part is not None:
+                on_part(records)  # landed first: what validation sees is already safe
             if request.cursor and request.cursor in records.column_names:
                 batch_max = pc.max(records.column(request.cursor)).as_py()
                 if batch_max is not None and (cursor_max is None or batch_max > cursor_max):

@@ -57,9 +57,13 @@ def normalize_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
         ['ABC123', None, None]
     """
     arr = to_string_array(arr)
-    arr = pc.replace_substring(arr, BOM, "")
-    arr = pc.replace_substring(arr, IDEOGRAPHIC_SPACE, " ")
-    arr = _full_width_to_half(arr)
+    # One scan decides whether the three rewrites are needed at all: most columns of most
+    # systems hold none of these characters, and each rewrite is a full pass.
+    special = f"[{BOM}{IDEOGRAPHIC_SPACE}{chr(_FULL_WIDTH_FIRST)}-{chr(_FULL_WIDTH_LAST)}]"
+    if pc.any(pc.match_substring_regex(arr, special)).as_py():
+        arr = pc.replace_substring(arr, BOM, "")
+        arr = pc.replace_substring(arr, IDEOGRAPHIC_SPACE, " ")
+        arr = _full_width_to_half(arr)
     arr = pc.utf8_trim_whitespace(arr)
     return pc.if_else(pc.equal(pc.utf8_length(arr), 0), pa.scalar(None, pa.string()), arr)
 

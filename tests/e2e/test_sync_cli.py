@@ -92,3 +92,18 @@ def test_quarantine_replay_publishes_rows_a_fixed_mapping_accepts(deployment):
     assert replayed["published"] == first["published"] + planted
     assert replayed["quarantined"] == first["quarantined"] - planted
     assert person_rows(home) == replayed["published"]
+
+
+def test_mapping_error_while_extracting_stops_cleanly(deployment):
+    home, _ = deployment
+    source_file = home / "sources" / "ps_hukou.yaml"
+    source_file.write_text(
+        source_file.read_text(encoding="utf-8").replace("address: ZZ", "address: ZZDZ"),
+        encoding="utf-8",
+    )
+    # Small batches: validation fails on the first part while extraction still runs.
+    result = run_exhub("sync", "ps_hukou", home=home, env={"EXHUB_BATCH_SIZE": "20"})
+    assert result.returncode == 2, result.stderr
+    assert "ZZDZ" in result.stderr and "mapping 'address'" in result.stderr
+    runs = json.loads(run_exhub("runs", "list", "--format", "json", home=home, check=True).stdout)
+    assert runs[0]["status"] == "failed"

@@ -41,7 +41,7 @@ def test_suite_runs_and_passes_a_clean_row(ref):
     contract = REGISTRY.get(ref)
     frame, failed = gx_frame(contract, [ROWS[ref]])
     assert failed == set()
-    result = run_suite(contract, frame, POSITION_COLUMN)
+    result = run_suite(contract, frame)
     assert result["success"], [r for r in result["results"] if not r["success"]]
     rule_ids = {r["expectation_config"]["meta"]["rule_id"] for r in result["results"]}
     required = {f"{f.name}.required" for f in contract.fields if f.required}
@@ -56,7 +56,7 @@ def test_suite_flags_the_same_row_as_exhub():
         bad["resident_id"] = bad["resident_id"][:-1] + "1"
     frame, failed = gx_frame(contract, [ROWS["person@1"], bad])
     assert failed == {"resident_id.cn_resident_id"}
-    result = run_suite(contract, frame, POSITION_COLUMN)
+    result = run_suite(contract, frame)
     flagged = {
         r["expectation_config"]["meta"]["rule_id"]: r["result"].get("unexpected_count")
         for r in result["results"]
