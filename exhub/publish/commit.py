@@ -19,7 +19,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -31,6 +30,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ra
 
 from exhub.errors import CommitConflictError
 from exhub.publish.tables import RUN_ID_PROPERTY, data_folder
+from exhub.validate.gate import bounded_duckdb
 
 KEY_SEPARATOR = "\x1f"
 CONFLICTS = (CommitFailedException, ValidationException)
@@ -91,9 +91,8 @@ def _gone_from_source(old: Sequence[str], new: Sequence[str], key: Sequence[str]
     if not old:
         return 0
     columns = ", ".join(f'"{k}"' for k in key)
-    con = duckdb.connect()
+    con = bounded_duckdb()
     try:
-        con.execute("SET enable_progress_bar = false")
         if not new:
             return con.execute("SELECT count(*) FROM read_parquet(?)", [list(old)]).fetchone()[0]
         return con.execute(

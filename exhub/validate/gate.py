@@ -58,13 +58,13 @@ class PublishStats:
 
 def bounded_duckdb(spill_to: Path | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection that spills to disk instead of growing with the table."""
+    spill_to = spill_to or Path(tempfile.gettempdir()) / "exhub-duckdb-spill"
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
     con.execute("SET threads = 1")
     con.execute("SET preserve_insertion_order = false")
-    if spill_to is not None:
-        con.execute("SET temp_directory = ?", [str(spill_to)])
+    con.execute("SET temp_directory = ?", [str(spill_to)])
     return con
 
 
@@ -72,7 +72,7 @@ def _duplicate_keys(files: Sequence[str], key: Sequence[str]) -> tuple[int, list
     if not files:
         return 0, []
     columns = ", ".join(f'"{k}"' for k in key)
-    con = bounded_duckdb(Path(tempfile.gettempdir()) / "exhub-duckdb-spill")
+    con = bounded_duckdb()
     try:
         rows, distinct = con.execute(
             f"SELECT count(*), count(DISTINCT ({columns})) FROM read_parquet(?)", [list(files)]
