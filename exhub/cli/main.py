@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from exhub.cli import datasets, demo, maintain, quarantine, query, runs, sources, sync
 from exhub.cli.output import err_console
-from exhub.errors import EXIT_USAGE, ExhubError
+from exhub.errors import ExhubError
 
 app = typer.Typer(
     name="exhub",
@@ -30,25 +30,18 @@ app.add_typer(quarantine.app, name="quarantine")
 
 
 def run() -> None:
-    """Run the CLI, turning exhub errors into a clear message and the SPEC exit code."""
+    """Run the CLI, turning exhub errors into a clear message and the SPEC exit code.
+
+    Usage errors (missing argument, unknown option) are Typer's own: it prints the usage and
+    exits 2, as SPEC §5 wants for usage errors.
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except ExhubError as exc:
         err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         if exc.fix:
             err_console.print(f"[bold]fix:[/] {escape(exc.fix)}", highlight=False)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(EXIT_USAGE)
-        raise
 
 
 if __name__ == "__main__":

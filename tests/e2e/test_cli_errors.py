@@ -68,3 +68,18 @@ def test_every_command_has_help(hub_home, command):
     result = run_exhub(*command, "--help", home=hub_home)
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["runs", "show"], id="missing-argument"),
+        pytest.param(["sync", "x", "--no-such-option"], id="unknown-option"),
+        pytest.param(["query", "SELECT 1", "--format", "xml"], id="bad-choice"),
+    ],
+)
+def test_usage_errors_exit_2_without_a_traceback(hub_home, command):
+    result = run_exhub(*command, home=hub_home)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "Usage" in result.stderr or "Error" in result.stderr
