@@ -40,7 +40,7 @@ def _select(hub: Hub, dataset: str, run_id: str | None, rule: str | None, limit:
         sql += " ORDER BY _run_id DESC, _source_position"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return con.execute(sql, params).to_arrow_table()
+        return con.sql(sql, params=params).to_arrow_table()
     except duckdb.IOException:
         return None
     finally:
