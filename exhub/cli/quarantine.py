@@ -8,6 +8,7 @@ import duckdb
 import typer
 
 from exhub.cli.output import Format, emit_rows
+from exhub.duck import connect as offline_duckdb
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
 
@@ -27,7 +28,7 @@ def _glob(hub: Hub, dataset: str, run_id: str | None) -> str:
 
 
 def _select(hub: Hub, dataset: str, run_id: str | None, rule: str | None, limit: int | None):
-    con = duckdb.connect()
+    con = offline_duckdb()
     try:
         sql = (
             f"SELECT _run_id, _source, _source_position, failed_rules, reasons, raw "

@@ -15,6 +15,7 @@ import pyarrow as pa
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
 
+from exhub.duck import connect as offline_duckdb
 from exhub.engine.hub import Hub
 from exhub.errors import QueryError
 from exhub.publish.tables import dataset_arrow_schema
@@ -80,8 +81,7 @@ def open_query_connection(hub: Hub, *, as_of: datetime | None = None) -> duckdb.
     those: they are the only allowed paths once external access is switched off, and the
     configuration is locked so no query can switch it back.
     """
-    con = duckdb.connect(":memory:", config={"threads": 2})
-    con.execute("SET enable_progress_bar = false")
+    con = offline_duckdb(threads=2)
     views: dict[str, list[str]] = {}
     for record in hub.repository.list_datasets():
         contract = hub.contracts.get(f"{record.name}@{record.current_version}")

@@ -19,6 +19,7 @@ from exhub.contracts.models import (
     RowCountDropRule,
     UniqueKeyRule,
 )
+from exhub.duck import connect as offline_duckdb
 
 DUCKDB_MEMORY_LIMIT = "192MB"
 
@@ -59,8 +60,7 @@ class PublishStats:
 def bounded_duckdb(spill_to: Path | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection that spills to disk instead of growing with the table."""
     spill_to = spill_to or Path(tempfile.gettempdir()) / "exhub-duckdb-spill"
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    con = offline_duckdb()
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
     con.execute("SET threads = 1")
     con.execute("SET preserve_insertion_order = false")

@@ -39,3 +39,14 @@ def test_connection_cannot_read_files_or_unlock(hub_home):
         con.execute("SELECT * FROM read_csv('/etc/passwd')").fetchall()
     with pytest.raises(Exception, match=r"(?i)lock"):
         con.execute("SET enable_external_access = true")
+
+
+def test_duckdb_connections_never_download_extensions():
+    from exhub.duck import connect
+
+    con = connect()
+    settings = con.sql(
+        "SELECT current_setting('autoinstall_known_extensions'), "
+        "current_setting('autoload_known_extensions')"
+    ).fetchone()
+    assert settings == (False, False)
