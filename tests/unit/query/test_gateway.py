@@ -45,8 +45,8 @@ def test_duckdb_connections_never_download_extensions():
     from exhub.duck import connect
 
     con = connect()
-    settings = con.sql(
+    settings = con.execute(
         "SELECT current_setting('autoinstall_known_extensions'), "
         "current_setting('autoload_known_extensions')"
-    ).fetchone()
-    assert settings == (False, False)
+    ).fetchall()
+    assert settings == [(False, False)]
