@@ -97,11 +97,11 @@ class StageRun:
             ConfigError: no such source, or its file is invalid.
         """
         from exhub.engine.hub import Hub
-        from exhub.sources import discover_sources, find_source
+        from exhub.sources import load_source, source_path
 
         self.hub = Hub()
-        source = find_source(self.hub.settings.sources_path, source_id)
-        return self.hub, source, discover_sources(self.hub.settings.sources_path)[source_id]
+        path = source_path(self.hub.settings.sources_path, source_id)
+        return self.hub, load_source(path), path
 
     @staticmethod
     def stream(source: SourceConfig, stream_name: str) -> StreamConfig:

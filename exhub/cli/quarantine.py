@@ -106,17 +106,15 @@ def replay(
     published without reading the legacy system again. The whole landing is re-validated, so
     rows that still fail stay in quarantine under the new run.
     """
-    from exhub.engine.sync import register, replay_landing
-    from exhub.sources import config_hash, discover_sources, find_source
+    from exhub.cli.sync import sync_source
 
     hub = Hub()
     record = hub.repository.get_run(run_id)
     if record is None:
         raise ConfigError(f"no run '{run_id}'", fix="see `exhub runs list`")
-    source = find_source(hub.settings.sources_path, record.source_id)
-    path = discover_sources(hub.settings.sources_path)[record.source_id]
-    register(hub, source, config_hash(path))
-    summary = replay_landing(hub, source, source_file=path, replay_of=run_id)
+    (summary,) = sync_source(
+        hub, record.source_id, replay=run_id, show_progress=fmt is Format.TABLE
+    )
     emit_rows(
         [
             {

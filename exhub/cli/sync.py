@@ -11,7 +11,7 @@ from exhub.cli.output import Format, console, dumps, emit_rows
 from exhub.engine.hub import Hub
 from exhub.engine.sync import RunSummary, register, replay_landing, sync_stream
 from exhub.errors import ConfigError
-from exhub.sources import config_hash, discover_sources, find_source
+from exhub.sources import config_hash, load_source, source_path
 
 
 def sync_source(
@@ -30,8 +30,8 @@ def sync_source(
     With ``replay``, re-validate and re-publish that run's landing instead of reading the
     source.
     """
-    source = find_source(hub.settings.sources_path, source_id)
-    path = discover_sources(hub.settings.sources_path)[source_id]
+    path = source_path(hub.settings.sources_path, source_id)
+    source = load_source(path)
     register(hub, source, config_hash(path))
     streams = source.streams
     if stream is not None:
@@ -71,14 +71,11 @@ def sync_source(
                 bar.advance(tasks[stage], rows)
 
             if replay is not None:
-                summaries.append(
-                    replay_landing(
-                        hub, source, source_file=path, replay_of=replay, progress=advance
-                    )
+                summary = replay_landing(
+                    hub, source, source_file=path, replay_of=replay, progress=advance
                 )
-                continue
-            summaries.append(
-                sync_stream(
+            else:
+                summary = sync_stream(
                     hub,
                     source,
                     item,
@@ -88,7 +85,7 @@ def sync_source(
                     progress=advance,
                     accept_drift=accept_drift,
                 )
-            )
+            summaries.append(summary)
             for task in tasks.values():
                 bar.update(
                     task,

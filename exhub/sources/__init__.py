@@ -1,6 +1,12 @@
 """Source-system configuration."""
 
-from exhub.sources.loader import config_hash, discover_sources, find_source, load_source
+from exhub.sources.loader import (
+    config_hash,
+    discover_sources,
+    find_source,
+    load_source,
+    source_path,
+)
 from exhub.sources.models import FieldMapping, SourceConfig, StreamConfig
 
 __all__ = [
@@ -11,4 +17,5 @@ __all__ = [
     "discover_sources",
     "find_source",
     "load_source",
+    "source_path",
 ]

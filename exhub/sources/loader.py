@@ -58,11 +58,11 @@ def discover_sources(folder: Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
 
 
-def find_source(folder: Path, source_id: str) -> SourceConfig:
-    """Load the source called ``source_id`` from ``folder``.
+def source_path(folder: Path, source_id: str) -> Path:
+    """The file of the source called ``source_id`` in ``folder``.
 
     Raises:
-        ConfigError: no such file.
+        ConfigError: no such file (the message lists the known ids).
     """
     paths = discover_sources(folder)
     if source_id not in paths:
@@ -72,4 +72,13 @@ def find_source(folder: Path, source_id: str) -> SourceConfig:
             fix="check the id, or set sources_dir in exhub.yaml",
             key="source",
         )
-    return load_source(paths[source_id])
+    return paths[source_id]
+
+
+def find_source(folder: Path, source_id: str) -> SourceConfig:
+    """Load the source called ``source_id`` from ``folder``.
+
+    Raises:
+        ConfigError: no such file, or the file is invalid.
+    """
+    return load_source(source_path(folder, source_id))
