@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pyiceberg.exceptions import NoSuchTableError
-
 from exhub.contracts import Contract
 from exhub.engine.hub import Hub
-from exhub.publish.tables import RUN_ID_PROPERTY
+from exhub.publish.tables import RUN_ID_PROPERTY, load_table_or_none
 
 
 def load_table(hub: Hub, contract: Contract):
     """The dataset's Iceberg table, or None before its first publish."""
-    try:
-        return hub.iceberg.load_table(contract.iceberg_identifier)
-    except NoSuchTableError:
-        return None
+    return load_table_or_none(hub.iceberg, contract)
 
 
 def row_count(table) -> int:

@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.io.pyarrow import parquet_files_to_data_files
 from pyiceberg.table import Table
+
+from exhub.publish.tables import load_table_or_none
 
 log = logging.getLogger("exhub.maintenance")
 COMPACT_TARGET_ROWS = 1_000_000
@@ -171,9 +172,8 @@ def maintain(
         contract = hub.contracts.get(f"{record.name}@{record.current_version}")
         report = MaintenanceReport(record.name)
         reports.append(report)
-        try:
-            table = hub.iceberg.load_table(contract.iceberg_identifier)
-        except NoSuchTableError:
+        table = load_table_or_none(hub.iceberg, contract)
+        if table is None:
             continue
         expire_snapshots(
             table, now - timedelta(days=settings.snapshot_retention_days), report, dry_run

@@ -88,13 +88,20 @@ def open_catalog(catalog_url: str, warehouse: str) -> SqlCatalog:
     return SqlCatalog("exhub", uri=catalog_url, warehouse=Path(warehouse).resolve().as_uri())
 
 
+def load_table_or_none(catalog: SqlCatalog, contract: Contract) -> Table | None:
+    """The dataset's table, or None before its first publish."""
+    try:
+        return catalog.load_table(contract.iceberg_identifier)
+    except NoSuchTableError:
+        return None
+
+
 def ensure_table(catalog: SqlCatalog, contract: Contract) -> Table:
     """Load the dataset's table, creating namespace and table on first use."""
     namespace, name = contract.iceberg_identifier
-    try:
-        return catalog.load_table((namespace, name))
-    except NoSuchTableError:
-        pass
+    existing = load_table_or_none(catalog, contract)
+    if existing is not None:
+        return existing
     with contextlib.suppress(NamespaceAlreadyExistsError):
         catalog.create_namespace(namespace)
     schema = dataset_iceberg_schema(contract)

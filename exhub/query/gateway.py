@@ -12,13 +12,12 @@ from datetime import datetime
 
 import duckdb
 import pyarrow as pa
-from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
 
 from exhub.duck import connect as offline_duckdb
 from exhub.engine.hub import Hub
 from exhub.errors import QueryError
-from exhub.publish.tables import dataset_arrow_schema
+from exhub.publish.tables import dataset_arrow_schema, load_table_or_none
 
 ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT}
 
@@ -85,11 +84,8 @@ def open_query_connection(hub: Hub, *, as_of: datetime | None = None) -> duckdb.
     views: dict[str, list[str]] = {}
     for record in hub.repository.list_datasets():
         contract = hub.contracts.get(f"{record.name}@{record.current_version}")
-        try:
-            table = hub.iceberg.load_table(contract.iceberg_identifier)
-            files = data_files(table, as_of)
-        except NoSuchTableError:
-            files = []
+        table = load_table_or_none(hub.iceberg, contract)
+        files = data_files(table, as_of) if table is not None else []
         if files:
             views[record.name] = files
         else:
