@@ -174,10 +174,6 @@ def _is_text(array: pa.Array) -> bool:
 
 def as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Any Arrow column as text (values Arrow cannot cast are rendered one by one)."""
-    return _as_text(array)
-
-
-def _as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     if _is_text(array):
@@ -190,7 +186,7 @@ def _as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def _map_codes(value: pa.Array, mapping: FieldMapping) -> tuple[pa.Array, pa.Array | None]:
     assert mapping.map is not None
-    text = _as_text(value)
+    text = as_text(value)
     keys = pa.array(list(mapping.map.keys()), pa.string())
     targets = pa.array(list(mapping.map.values()), pa.string())
     index = pc.index_in(text, value_set=keys)

@@ -169,7 +169,7 @@ def conform_and_validate(
         stale.unlink()  # an earlier attempt of this run: its quarantine is rewritten whole
     result = LoopResult(
         staged=staged,
-        stats=PublishStats(),
+        stats=PublishStats.for_contract(contract),
         tombstones=PartWriter(plan.landing, "_tombstones", _key_schema(contract)),
     )
     for stale in plan.landing.glob("_tombstones-*.parquet"):

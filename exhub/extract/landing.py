@@ -8,6 +8,7 @@ legacy system. The manifest is written last; its presence means extraction compl
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -92,12 +93,27 @@ def landing_folder(warehouse: Path, source_id: str, stream: str, run_id: str) ->
     return warehouse / "landing" / source_id / stream / run_id
 
 
+class _HashingFile(io.RawIOBase):
+    """A write-only file that hashes what passes through (no second read of the part)."""
+
+    def __init__(self, handle: io.BufferedWriter) -> None:
+        super().__init__()
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.digest.update(data)
+        return self.handle.write(data)
+
+
 def _write_part(table: pa.Table, path: Path) -> LandedPart:
-    pq.write_table(table, path, compression="zstd")
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    with path.open("wb") as handle:
+        hashing = _HashingFile(handle)
+        pq.write_table(table, hashing, compression="zstd")
+        digest = hashing.digest
     positions = table.column(POSITION_COLUMN)
     return LandedPart(
         file=path.name,

@@ -44,17 +44,23 @@ class PublishStats:
     rows: int = 0
     nulls: dict[str, int] = field(default_factory=dict)
     newest: dict[str, object] = field(default_factory=dict)
+    watch_newest: frozenset[str] = frozenset()  # fields a freshness rule judges
+
+    @classmethod
+    def for_contract(cls, contract: Contract) -> PublishStats:
+        """Stats that track the newest value only of the fields freshness rules name."""
+        fields = {r.field for r in contract.rules if isinstance(r, FreshnessRule)}
+        return cls(watch_newest=frozenset(fields))
 
     def add(self, table: pa.Table) -> None:
         """Account for one table of good rows."""
         self.rows += table.num_rows
         for name in table.column_names:
-            column = table.column(name)
-            self.nulls[name] = self.nulls.get(name, 0) + column.null_count
-            if pa.types.is_temporal(column.type) and not name.startswith("_"):
-                value = pc.max(column).as_py()
-                if value is not None and (name not in self.newest or value > self.newest[name]):
-                    self.newest[name] = value
+            self.nulls[name] = self.nulls.get(name, 0) + table.column(name).null_count
+        for name in self.watch_newest:
+            value = pc.max(table.column(name)).as_py()
+            if value is not None and (name not in self.newest or value > self.newest[name]):
+                self.newest[name] = value
 
 
 def bounded_duckdb(spill_to: Path | None = None) -> duckdb.DuckDBPyConnection:

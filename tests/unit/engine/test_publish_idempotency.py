@@ -111,3 +111,19 @@ def test_each_run_is_one_snapshot_and_as_of_reads_the_past(hukou):
     total_now = run_query(hub, "SELECT count(*) AS n FROM person").to_pylist()
     total_then = run_query(hub, "SELECT count(*) AS n FROM person", as_of=yesterday).to_pylist()
     assert total_now == total_then
+
+
+def test_landing_manifest_checksums_match_the_files(hukou):
+    import hashlib
+
+    from exhub.extract import LandingManifest, landing_folder
+
+    hub, source, path, _ = hukou
+    summary = sync_stream(hub, source, source.streams[0], source_file=path, run_id="r-sum")
+    folder = landing_folder(hub.settings.warehouse_path, source.id, "residents", summary.run_id)
+    manifest = LandingManifest.load(folder)
+    assert manifest.parts and manifest.record_rows == summary.extracted
+    for part in manifest.parts + manifest.rejects:
+        data = (folder / part.file).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == part.sha256
+        assert len(data) == part.bytes
