@@ -23,7 +23,7 @@ from pydantic import Field, field_validator, model_validator
 
 from connectors.base import ExtractBatch, ReadRequest
 from connectors.files.batch import RowBatch, header_names
-from connectors.files.folder import READ_ERRORS, FileConnector, open_binary
+from connectors.files.folder import READ_ERRORS, FileConnector, open_binary, reject_rest_of_file
 from connectors.files.options import Encoding, FolderOptions
 from connectors.files.records import LineReader, Record, read_records
 
@@ -92,11 +92,7 @@ class CsvConnector(FileConnector[CsvOptions]):
                     if batch.full:
                         yield batch.flush()
             except READ_ERRORS as exc:  # truncated or corrupt .gz
-                batch.reject(
-                    f"{name}:{reader.line + 1}@{reader.offset}",
-                    "",
-                    f"cannot read the rest of the file: {exc}",
-                )
+                reject_rest_of_file(batch, name, reader, exc)
         if batch.pending:
             yield batch.flush()
 

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connectors.base import POSITION_COLUMN, ExtractBatch, ReadRequest
 from connectors.files.batch import RowBatch
-from connectors.files.folder import READ_ERRORS, FileConnector, open_binary
+from connectors.files.folder import READ_ERRORS, FileConnector, open_binary, reject_rest_of_file
 from connectors.files.options import FolderOptions
 from connectors.files.records import LineReader
 from exhub.errors import ConfigError
@@ -272,10 +272,6 @@ class FixedWidthConnector(FileConnector[FixedWidthOptions]):
                     if batch.full:
                         yield batch.flush()
             except READ_ERRORS as exc:  # truncated or corrupt .gz
-                batch.reject(
-                    f"{name}:{reader.line + 1}@{reader.offset}",
-                    "",
-                    f"cannot read the rest of the file: {exc}",
-                )
+                reject_rest_of_file(batch, name, reader, exc)
         if batch.pending:
             yield batch.flush()

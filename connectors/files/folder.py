@@ -199,6 +199,18 @@ class FileConnector(Connector, Generic[OptionsT]):
         """
 
 
+def reject_rest_of_file(batch, name: str, reader, exc: Exception) -> None:
+    """Record that a truncated or corrupt file (often a cut-off .gz) ends unreadable here.
+
+    The rows read so far are kept; the rest is one reject naming where reading stopped.
+    """
+    batch.reject(
+        f"{name}:{reader.line + 1}@{reader.offset}",
+        "",
+        f"cannot read the rest of the file: {exc}",
+    )
+
+
 def open_binary(path: Path) -> BinaryIO:
     """Open ``path`` for reading bytes, decompressing a ``.gz`` file on the fly.
 
