@@ -65,10 +65,8 @@ def _provenance(good: pa.Table, plan: RunPlan, extracted_at: pa.Scalar) -> pa.Ta
         ("_department", plan.source.department.id),
         ("_run_id", plan.run_id),
     ):
-        good = good.append_column(name, pa.array([value] * count, pa.string()))
-    return good.append_column(
-        "_extracted_at", pa.array([extracted_at] * count, pa.timestamp("us", "UTC"))
-    )
+        good = good.append_column(name, pa.repeat(pa.scalar(value, pa.string()), count))
+    return good.append_column("_extracted_at", pa.repeat(extracted_at, count))
 
 
 def _gx_sample(result: LoopResult, conformed, failures, take: int, computed: set[str]) -> None:

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from connectors.base import POSITION_COLUMN, REJECT_SCHEMA, Connector, ReadRequest
+from exhub.parquet import write_table
 
 MANIFEST = "_manifest.json"
 
@@ -112,7 +113,7 @@ class _HashingFile(io.RawIOBase):
 def _write_part(table: pa.Table, path: Path) -> LandedPart:
     with path.open("wb") as handle:
         hashing = _HashingFile(handle)
-        pq.write_table(table, hashing, compression="zstd")
+        write_table(table, hashing)
         digest = hashing.digest
     positions = table.column(POSITION_COLUMN)
     return LandedPart(

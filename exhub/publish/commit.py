@@ -29,6 +29,7 @@ from pyiceberg.table import Table, TableProperties
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from exhub.errors import CommitConflictError
+from exhub.parquet import write_table
 from exhub.publish.tables import RUN_ID_PROPERTY, data_folder
 from exhub.validate.gate import bounded_duckdb
 
@@ -129,16 +130,15 @@ def _merge(
     delete_keys: pa.Array | None,
     properties: dict,
 ) -> tuple[int, int]:
-    incoming = _keys_of(files, key)
+    tasks = list(table.scan(row_filter=EqualTo("_source", source_id)).plan_files())
+    # The source's first publish has nothing to merge into: skip reading the new keys.
+    incoming = _keys_of(files, key) if tasks else pa.array([], pa.string())
     doomed = pc.unique(pa.concat_arrays([incoming, delete_keys])) if delete_keys else incoming
     deleted = replaced = 0
     rewritten: list[str] = []
     out_folder = data_folder(table, source_id)
-    tasks = (
-        list(table.scan(row_filter=EqualTo("_source", source_id)).plan_files())
-        if len(doomed)
-        else []
-    )
+    if not len(doomed):
+        tasks = []
     dropped = []
     for task in tasks:
         existing = key_strings(_read(table, task.file.file_path, list(key)), key)
@@ -155,7 +155,7 @@ def _merge(
             kept = _read(table, task.file.file_path).filter(pc.invert(hit))
             out_folder.mkdir(parents=True, exist_ok=True)
             path = out_folder / f"rewrite-{secrets.token_hex(8)}.parquet"
-            pq.write_table(kept, path, compression="zstd")
+            write_table(kept, path)
             rewritten.append(str(path))
     with table.transaction() as tx:
         _ensure_name_mapping(tx)

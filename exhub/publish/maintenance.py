@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from pyiceberg.io.pyarrow import parquet_files_to_data_files
 from pyiceberg.table import Table
 
+from exhub.parquet import open_writer
 from exhub.publish.tables import load_table_or_none
 
 log = logging.getLogger("exhub.maintenance")
@@ -90,7 +91,7 @@ def compact(table: Table, min_files: int, report: MaintenanceReport, dry_run: bo
                 if writer is not None:
                     writer.close()
                 path = folder / f"compact-{datetime.now(UTC):%Y%m%dT%H%M%S}-{len(written)}.parquet"
-                writer = pq.ParquetWriter(path, piece.schema, compression="zstd")
+                writer = open_writer(path, piece.schema, piece)
                 written.append(str(path))
                 rows_in_file = 0
             writer.write_table(piece)

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from connectors.base import POSITION_COLUMN
 from exhub.conform.conformer import ConformedBatch, RuleFailure, as_text
+from exhub.parquet import open_writer
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -116,18 +117,19 @@ class PartWriter:
         """Append a table (cast to the writer's schema)."""
         if table.num_rows == 0:
             return
+        table = table.cast(self.schema)
         if self._writer is None or self._rows_in_file >= self.max_rows:
-            self._roll()
+            self._roll(table)
         assert self._writer is not None
-        self._writer.write_table(table.cast(self.schema))
+        self._writer.write_table(table)
         self._rows_in_file += table.num_rows
         self.rows += table.num_rows
 
-    def _roll(self) -> None:
+    def _roll(self, first: pa.Table) -> None:
         self.close()
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{self.prefix}-{len(self.files):05d}.parquet"
-        self._writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+        self._writer = open_writer(path, self.schema, first)
         self.files.append(str(path))
         self._rows_in_file = 0
 
