@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -23,6 +24,14 @@ from exhub.semantic.result import (
     finish,
     to_string_array,
     weighted_char_sum,
+)
+from exhub.semantic.string_bytes import (
+    StringBytes,
+    all_digits,
+    assemble,
+    decimal,
+    digit_values,
+    strings_from_columns,
 )
 from exhub.semantic.text import squeeze
 
@@ -79,21 +88,8 @@ def _birth_ok(body: pa.Array, today: dt.date) -> pa.Array:
     )
 
 
-def check_resident_id(arr: pa.Array | pa.ChunkedArray) -> SemanticResult:
-    """Check and normalize resident identity numbers.
-
-    Spaces (including U+3000) are removed, full-width digits mapped to ASCII, a lowercase
-    ``x`` check character upper-cased and 15-digit numbers upgraded to 18.
-
-    Args:
-        arr: A string-like array of ID numbers.
-
-    Returns:
-        ``values`` holds the 18-character normalized numbers; ``valid`` is False where a
-        non-null input has the wrong shape, a wrong check character, a birth date that is
-        not a real day between 1900-01-01 and today, or an unknown province prefix.
-    """
-    raw = to_string_array(arr)
+def _check_general(raw: pa.Array, today: dt.date) -> SemanticResult:
+    """The full rule on any input: normalization, 15-digit upgrade, every check."""
     s = pc.utf8_upper(squeeze(raw))
     is18 = pc.match_substring_regex(s, r"^\d{17}[\dX]$")
     is15 = pc.match_substring_regex(s, r"^\d{15}$")
@@ -111,6 +107,99 @@ def check_resident_id(arr: pa.Array | pa.ChunkedArray) -> SemanticResult:
     province_ok = pc.is_in(
         pc.utf8_slice_codeunits(body, 0, 2), value_set=pa.array(PROVINCE_PREFIXES, pa.string())
     )
-    ok = pc.and_(pc.and_(check_ok, province_ok), _birth_ok(body, dt.date.today()))
+    ok = pc.and_(pc.and_(check_ok, province_ok), _birth_ok(body, today))
     values = pc.binary_join_element_wise(body, check, "")
     return finish(s, values, ok, REASON)
+
+
+# Lookup tables for the fast path. Indexed by values computed from any bytes (garbage for
+# rows that turn out not to be digits), hence 256 entries where a digit pair would do.
+_CHECK_BYTES = np.frombuffer(CHECK_CHARS.encode(), np.uint8)
+_KNOWN_PROVINCE = np.zeros(256, bool)
+_KNOWN_PROVINCE[[int(p) for p in PROVINCE_PREFIXES]] = True
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int32)
+_X, _LOWER_X = ord("X"), ord("x")
+
+
+def _date_stamp(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """``yyyymmdd`` where the date exists (same rule as ``date_from_parts``), else 0."""
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_ok = (month >= 1) & (month <= 12)
+    month_len = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + (leap & (month == 2))
+    exists = month_ok & (year >= 1) & (day >= 1) & (day <= month_len)
+    return np.where(exists, year * 10000 + month * 100 + day, 0)
+
+
+def _check_digit_columns(body: list[np.ndarray], today: dt.date) -> tuple[np.ndarray, ...]:
+    """Check character and "province and birth date fine" for 17 ASCII-digit columns."""
+    digits = digit_values(body)
+    total = np.zeros(len(body[0]), np.int16)
+    for digit, weight in zip(digits, WEIGHTS, strict=True):
+        total += digit * weight  # at most 9 * 10, no uint8 overflow for digits
+    check = _CHECK_BYTES[total % 11]
+    province_ok = _KNOWN_PROVINCE[digits[0] * 10 + digits[1]]
+    born = _date_stamp(decimal(digits[6:10]), decimal(digits[10:12]), decimal(digits[12:14]))
+    earliest = EARLIEST_BIRTH.year * 10000 + EARLIEST_BIRTH.month * 100 + EARLIEST_BIRTH.day
+    latest = today.year * 10000 + today.month * 100 + today.day
+    return check, province_ok & (born >= earliest) & (born <= latest)
+
+
+def _fast_rows(view: StringBytes, width: int, today: dt.date):
+    """Check the rows of ``width`` (18 or 15) bytes that are plain ASCII digits (and X).
+
+    Such rows need no normalization beyond upper-casing ``x``, so the general rule reduces
+    to integer arithmetic on their bytes.
+
+    Returns:
+        ``(rows, simple, ok, values)``: the rows of that length, which of them the fast
+        path decided, which of those are valid, and the normalized values of the valid ones.
+    """
+    rows = view.rows_of_length(width)
+    columns = view.byte_columns(rows, width)
+    if width == 18:
+        given = np.where(columns[17] == _LOWER_X, _X, columns[17]).astype(np.uint8)
+        body = columns[:17]
+        simple = all_digits(body) & (all_digits([given]) | (given == _X))
+    else:
+        simple = all_digits(columns)
+        ones, nines = np.full(len(rows), ord("1"), np.uint8), np.full(len(rows), ord("9"), np.uint8)
+        body = [*columns[:6], ones, nines, *columns[6:]]
+    check, rest_ok = _check_digit_columns(body, today)
+    ok = simple & rest_ok & (given == check if width == 18 else True)
+    values = strings_from_columns([column[ok] for column in [*body, check]])
+    return rows, simple, ok, values
+
+
+def check_resident_id(arr: pa.Array | pa.ChunkedArray) -> SemanticResult:
+    """Check and normalize resident identity numbers.
+
+    Spaces (including U+3000) are removed, full-width digits mapped to ASCII, a lowercase
+    ``x`` check character upper-cased and 15-digit numbers upgraded to 18.
+
+    Args:
+        arr: A string-like array of ID numbers.
+
+    Returns:
+        ``values`` holds the 18-character normalized numbers; ``valid`` is False where a
+        non-null input has the wrong shape, a wrong check character, a birth date that is
+        not a real day between 1900-01-01 and today, or an unknown province prefix.
+    """
+    raw = to_string_array(arr)
+    today = dt.date.today()
+    view = StringBytes.of(raw)
+    valid = np.ones(len(raw), bool)
+    decided = ~view.valid
+    parts = []
+    # Clean 18- and 15-digit numbers are nearly every row; only the rest (full-width
+    # digits, spaces, garbage) needs the general path's normalization.
+    for width in (18, 15):
+        rows, simple, ok, values = _fast_rows(view, width, today)
+        valid[rows[simple]] = ok[simple]
+        decided[rows[simple]] = True
+        parts.append((rows[ok], values))
+    general = np.flatnonzero(~decided)
+    if len(general):
+        result = _check_general(raw.take(pa.array(general)), today)
+        valid[general] = result.valid.to_numpy(zero_copy_only=False)
+        parts.append((general, result.values))
+    return assemble(len(raw), parts, valid, REASON)

@@ -7,10 +7,12 @@ start of exported files, which then sticks to the first value of the first colum
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from exhub.semantic.result import to_string_array
+from exhub.semantic.string_bytes import StringBytes
 
 BOM = "\ufeff"
 IDEOGRAPHIC_SPACE = "\u3000"
@@ -39,6 +41,105 @@ def _full_width_to_half(arr: pa.Array) -> pa.Array:
     return pc.replace_with_mask(arr, has_full, replacement)
 
 
+# The characters utf8_trim_whitespace removes (Unicode White_Space per utf8proc), by their
+# UTF-8 encoding; test_fast_paths checks this against the kernel over every code point.
+_ASCII_SPACE = np.zeros(256, bool)
+_ASCII_SPACE[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = True
+_TWO_BYTE_SPACES = frozenset({0xC285, 0xC2A0})
+_THREE_BYTE_SPACES = frozenset(
+    {0xE19A80, *range(0xE28080, 0xE2808B), 0xE280A8, 0xE280A9, 0xE280AF, 0xE2819F, 0xE38080}
+)
+_SPACE_LEAD_OF_THREE = np.zeros(256, bool)
+_SPACE_LEAD_OF_THREE[[0xE1, 0xE2, 0xE3]] = True
+_LEAD_OF_TWO = 0xC2
+
+
+def _codes_at(data: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Bytes of ``data`` at ``index`` as int64, reading a valid byte where out of range.
+
+    Out-of-range reads only happen for rows shorter than the window looked at; the byte
+    read there is then never the lead byte the callers look for, or only causes a
+    needless (but harmless) trim.
+    """
+    if len(data) == 0:
+        return np.zeros(len(index), np.int64)
+    return data[np.clip(index, 0, len(data) - 1)].astype(np.int64)
+
+
+def _any_code_in(codes: np.ndarray, wanted: frozenset[int]) -> bool:
+    return any(int(c) in wanted for c in np.unique(codes))
+
+
+def _may_hold_special(view: StringBytes) -> bool:
+    """Whether any row may hold a BOM, U+3000 or full-width ASCII (never a false "no").
+
+    All three start with the lead byte 0xEF or 0xE3 in UTF-8: a byte scan rules most
+    columns out far faster than the regex, and the exact three-byte sequence is checked
+    only where such a lead byte occurs (Chinese punctuation also starts with 0xE3).
+    """
+    data = view.used_bytes()
+    raw = data.tobytes()
+    if raw.find(b"\xef") < 0 and raw.find(b"\xe3") < 0:
+        return False
+    leads = np.flatnonzero((data == 0xEF) | (data == 0xE3))
+    if len(leads) and leads[-1] + 2 >= len(data):
+        return True
+    code = (
+        (data[leads].astype(np.int64) << 16)
+        | (data[leads + 1].astype(np.int64) << 8)
+        | data[leads + 2].astype(np.int64)
+    )
+    special = (code == 0xEFBBBF) | (code == 0xE38080) | ((code >= 0xEFBC81) & (code <= 0xEFBD9E))
+    return bool(special.any())
+
+
+def _may_need_trim(view: StringBytes) -> bool:
+    """Whether any non-empty row starts or ends with a character utf8_trim_whitespace removes.
+
+    Looks only at the first and last character of every row: in valid UTF-8 a lead byte
+    0xC2 two bytes before the end (or 0xE1-0xE3 three bytes before it) starts the last
+    character, so the check is exact, not a guess.
+    """
+    rows = view.valid & (view.lengths > 0)
+    starts = view.starts[rows]
+    ends = starts + view.lengths[rows]
+    data = view.data
+    first, second, third = (_codes_at(data, starts + k) for k in range(3))
+    last, before_last, two_before_last = (_codes_at(data, ends - k) for k in (1, 2, 3))
+    if _ASCII_SPACE[first].any() or _ASCII_SPACE[last].any():
+        return True
+    head2 = first == _LEAD_OF_TWO
+    head3 = _SPACE_LEAD_OF_THREE[first]
+    tail2 = before_last == _LEAD_OF_TWO
+    tail3 = _SPACE_LEAD_OF_THREE[two_before_last]
+    return (
+        _any_code_in((first[head2] << 8) | second[head2], _TWO_BYTE_SPACES)
+        or _any_code_in(
+            (first[head3] << 16) | (second[head3] << 8) | third[head3], _THREE_BYTE_SPACES
+        )
+        or _any_code_in((before_last[tail2] << 8) | last[tail2], _TWO_BYTE_SPACES)
+        or _any_code_in(
+            (two_before_last[tail3] << 16) | (before_last[tail3] << 8) | last[tail3],
+            _THREE_BYTE_SPACES,
+        )
+    )
+
+
+def blank_to_null(arr: pa.Array) -> pa.Array:
+    """Turn the empty strings of a ``string`` array into nulls, sharing its buffers."""
+    view = StringBytes.of(arr)
+    keep = view.valid & (view.lengths > 0)
+    if keep.sum() == int(view.valid.sum()):
+        return arr
+    n = len(arr)
+    _, offsets, data = arr.buffers()
+    # Only the validity changes: point at the same offsets and data.
+    offsets = offsets.slice(arr.offset * 4, (n + 1) * 4)
+    validity = pa.py_buffer(np.packbits(keep, bitorder="little"))
+    nulls = n - int(keep.sum())
+    return pa.Array.from_buffers(pa.string(), n, [validity, offsets, data], null_count=nulls)
+
+
 def normalize_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Normalize free text coming from legacy systems.
 
@@ -57,15 +158,18 @@ def normalize_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
         ['ABC123', None, None]
     """
     arr = to_string_array(arr)
-    # One scan decides whether the three rewrites are needed at all: most columns of most
-    # systems hold none of these characters, and each rewrite is a full pass.
+    # Most columns of most systems hold none of these characters and need no trim, and
+    # each rewrite is a full pass: byte checks decide whether the kernels run at all.
+    view = StringBytes.of(arr)
     special = f"[{BOM}{IDEOGRAPHIC_SPACE}{chr(_FULL_WIDTH_FIRST)}-{chr(_FULL_WIDTH_LAST)}]"
-    if pc.any(pc.match_substring_regex(arr, special)).as_py():
+    if _may_hold_special(view) and pc.any(pc.match_substring_regex(arr, special)).as_py():
         arr = pc.replace_substring(arr, BOM, "")
         arr = pc.replace_substring(arr, IDEOGRAPHIC_SPACE, " ")
         arr = _full_width_to_half(arr)
-    arr = pc.utf8_trim_whitespace(arr)
-    return pc.if_else(pc.equal(pc.utf8_length(arr), 0), pa.scalar(None, pa.string()), arr)
+        arr = pc.utf8_trim_whitespace(arr)
+    elif _may_need_trim(view):
+        arr = pc.utf8_trim_whitespace(arr)
+    return blank_to_null(arr)
 
 
 def squeeze(arr: pa.Array | pa.ChunkedArray, drop: str = r"\s") -> pa.Array:
@@ -79,5 +183,8 @@ def squeeze(arr: pa.Array | pa.ChunkedArray, drop: str = r"\s") -> pa.Array:
     Returns:
         The normalized array with those characters removed; empty results become null.
     """
-    arr = pc.replace_substring_regex(normalize_text(arr), f"[{drop}]+", "")
-    return pc.if_else(pc.equal(pc.utf8_length(arr), 0), pa.scalar(None, pa.string()), arr)
+    arr = normalize_text(arr)
+    # Matching is cheaper than replacing, and normalize_text already nulled the blanks.
+    if not pc.any(pc.match_substring_regex(arr, f"[{drop}]")).as_py():
+        return arr
+    return blank_to_null(pc.replace_substring_regex(arr, f"[{drop}]+", ""))
