@@ -38,10 +38,12 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from exhub.semantic.result import SemanticResult, finish, to_string_array
+from exhub.semantic.string_bytes import check_digit_codes, decimal
 from exhub.semantic.text import squeeze
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "gbt2260_anhui_and_provinces.csv"
@@ -197,7 +199,19 @@ def check_admin_division(
     """
     on = as_of or dt.date.today()
     table = load_divisions()
-    s = squeeze(to_string_array(arr))
+    lookup = _passing_codes(table, on)
+    return check_digit_codes(
+        to_string_array(arr),
+        6,
+        lambda digits: lookup[decimal(digits)],
+        lambda rest: _check_general(rest, table, on),
+        REASON,
+    )
+
+
+def _check_general(raw: pa.Array, table: DivisionTable, on: dt.date) -> SemanticResult:
+    """The full rule on any input: normalized, then listed or plausible as documented."""
+    s = squeeze(raw)
     six = pc.match_substring_regex(s, r"^\d{6}$")
     listed = pc.is_in(s, value_set=table.codes_in_force(on))
     prefix = pc.utf8_slice_codeunits(s, 0, 2)
@@ -208,3 +222,38 @@ def check_admin_division(
     )
     ok = pc.and_(six, pc.if_else(exact_only, listed, pc.or_(listed, plausible)))
     return finish(s, s, ok, REASON)
+
+
+# Plausible middle digits (prefecture part) of a code, as _PLAUSIBLE_LAYOUT says.
+_PLAUSIBLE_PREFECTURES = [*range(1, 71), 90]
+_LOOKUPS: dict[tuple[int, dt.date], tuple[DivisionTable, np.ndarray]] = {}
+_LOOKUPS_KEPT = 16
+
+
+def _ascii_digits(text: str, width: int) -> bool:
+    return len(text) == width and text.isascii() and text.isdigit()
+
+
+def _passing_codes(table: DivisionTable, on: dt.date) -> np.ndarray:
+    """A table over 000000-999999: True for the codes that pass on day ``on``.
+
+    The same rule as :func:`_check_general` for six ASCII digits, precomputed once per
+    code list and day so that checking a column is one array lookup. Cached by the
+    identity of ``table`` (kept alive by the cache, so the identity is not reused).
+    """
+    key = (id(table), on)
+    cached = _LOOKUPS.get(key)
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    passing = np.zeros(10**6, bool)
+    listed = [int(c) for c in table.codes_in_force(on).to_pylist() if _ascii_digits(c, 6)]
+    passing[listed] = True
+    for prefix in table.province_prefixes(on).to_pylist():
+        if prefix in table.full_provinces or not _ascii_digits(prefix, 2):
+            continue
+        codes = passing[int(prefix) * 10**4 : (int(prefix) + 1) * 10**4].reshape(100, 100)
+        codes[_PLAUSIBLE_PREFECTURES] = True
+    if len(_LOOKUPS) >= _LOOKUPS_KEPT:
+        _LOOKUPS.clear()
+    _LOOKUPS[key] = (table, passing)
+    return passing

@@ -6,10 +6,12 @@ assigned to which carrier changes every year and is not a data-quality question.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from exhub.semantic.result import SemanticResult, finish, to_string_array
+from exhub.semantic.string_bytes import check_digit_codes
 from exhub.semantic.text import squeeze
 
 REASON = "mobile number is not 11 digits starting with 13-19"
@@ -39,6 +41,16 @@ def check_mobile(arr: pa.Array | pa.ChunkedArray) -> SemanticResult:
         >>> check_mobile(pa.array(["+86 138-0013-8000"])).values.to_pylist()
         ['13800138000']
     """
-    s = squeeze(to_string_array(arr), _SEPARATORS)
+    return check_digit_codes(to_string_array(arr), 11, _mobile_digits_ok, _check_general, REASON)
+
+
+def _mobile_digits_ok(digits: list[np.ndarray]) -> np.ndarray:
+    """The rule for rows of 11 plain digits: nothing to strip, so only the prefix 13-19."""
+    return (digits[0] == 1) & (digits[1] >= 3) & (digits[1] <= 9)
+
+
+def _check_general(raw: pa.Array) -> SemanticResult:
+    """The full rule on any input: separators and country code removed, then the shape."""
+    s = squeeze(raw, _SEPARATORS)
     s = pc.replace_substring_regex(s, _COUNTRY_CODE, r"\1")
     return finish(s, s, pc.match_substring_regex(s, r"^1[3-9]\d{9}$"), REASON)

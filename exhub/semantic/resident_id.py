@@ -28,9 +28,9 @@ from exhub.semantic.result import (
 from exhub.semantic.string_bytes import (
     StringBytes,
     all_digits,
-    assemble,
     decimal,
     digit_values,
+    finish_with_general_path,
     strings_from_columns,
 )
 from exhub.semantic.text import squeeze
@@ -197,9 +197,6 @@ def check_resident_id(arr: pa.Array | pa.ChunkedArray) -> SemanticResult:
         valid[rows[simple]] = ok[simple]
         decided[rows[simple]] = True
         parts.append((rows[ok], values))
-    general = np.flatnonzero(~decided)
-    if len(general):
-        result = _check_general(raw.take(pa.array(general)), today)
-        valid[general] = result.valid.to_numpy(zero_copy_only=False)
-        parts.append((general, result.values))
-    return assemble(len(raw), parts, valid, REASON)
+    return finish_with_general_path(
+        raw, decided, valid, parts, lambda rest: _check_general(rest, today), REASON
+    )

@@ -9,6 +9,7 @@ buffers without copying and build the result arrays directly from numpy buffers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,3 +151,64 @@ def assemble(
             position += len(part_values)
         values = combined.take(pa.array(index))
     return SemanticResult(values=values, valid=pa.array(valid, pa.bool_()), reason=reason)
+
+
+def finish_with_general_path(
+    raw: pa.Array,
+    decided: np.ndarray,
+    valid: np.ndarray,
+    parts: list[tuple[np.ndarray, pa.Array]],
+    general: Callable[[pa.Array], SemanticResult],
+    reason: str,
+) -> SemanticResult:
+    """Run ``general`` on the rows no fast path decided, then assemble the result.
+
+    Args:
+        raw: The input as a ``string`` array.
+        decided: True for the rows already decided (nulls and fast-path rows).
+        valid: The result's valid mask, filled in for the decided rows; updated here.
+        parts: The fast paths' ``(rows, values)``; the general path's part is added.
+        general: The full check, applied to the undecided rows only (it must work row by
+            row, so that a subset gives the same answers as the whole column).
+        reason: Quarantine reason.
+    """
+    rest = np.flatnonzero(~decided)
+    if len(rest):
+        result = general(raw.take(pa.array(rest)))
+        valid[rest] = result.valid.to_numpy(zero_copy_only=False)
+        parts.append((rest, result.values))
+    return assemble(len(raw), parts, valid, reason)
+
+
+def check_digit_codes(
+    raw: pa.Array,
+    width: int,
+    rule: Callable[[list[np.ndarray]], np.ndarray],
+    general: Callable[[pa.Array], SemanticResult],
+    reason: str,
+) -> SemanticResult:
+    """Check a code column whose clean values are ``width`` ASCII digits kept as they are.
+
+    Rows that are exactly ``width`` ASCII digits need no normalization, so their result
+    is ``rule`` on their digit values; every other non-null row goes through ``general``.
+
+    Args:
+        raw: The input as a ``string`` array.
+        width: Length of a clean code.
+        rule: Digit values of the all-digit rows (one uint8 array per position, 0-9) to
+            "valid" (bool array); must agree with ``general`` on such rows.
+        general: The full check for any input.
+        reason: Quarantine reason.
+    """
+    view = StringBytes.of(raw)
+    rows = view.rows_of_length(width)
+    columns = view.byte_columns(rows, width)
+    simple = all_digits(columns)
+    ok = simple.copy()
+    ok[simple] = rule(digit_values([column[simple] for column in columns]))
+    valid = np.ones(len(raw), bool)
+    valid[rows[simple]] = ok[simple]
+    decided = ~view.valid
+    decided[rows[simple]] = True
+    parts = [(rows[ok], strings_from_columns([column[ok] for column in columns]))]
+    return finish_with_general_path(raw, decided, valid, parts, general, reason)
