@@ -45,29 +45,23 @@ def _full_width_to_half(arr: pa.Array) -> pa.Array:
 # UTF-8 encoding; test_fast_paths checks this against the kernel over every code point.
 _ASCII_SPACE = np.zeros(256, bool)
 _ASCII_SPACE[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = True
-_TWO_BYTE_SPACES = frozenset({0xC285, 0xC2A0})
-_THREE_BYTE_SPACES = frozenset(
-    {0xE19A80, *range(0xE28080, 0xE2808B), 0xE280A8, 0xE280A9, 0xE280AF, 0xE2819F, 0xE38080}
+_TWO_BYTE_SPACES = np.array([0xC285, 0xC2A0])
+_THREE_BYTE_SPACES = np.array(
+    [0xE19A80, *range(0xE28080, 0xE2808B), 0xE280A8, 0xE280A9, 0xE280AF, 0xE2819F, 0xE38080]
 )
 _SPACE_LEAD_OF_THREE = np.zeros(256, bool)
 _SPACE_LEAD_OF_THREE[[0xE1, 0xE2, 0xE3]] = True
 _LEAD_OF_TWO = 0xC2
 
 
-def _codes_at(data: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """Bytes of ``data`` at ``index`` as int64, reading a valid byte where out of range.
-
-    Out-of-range reads only happen for rows shorter than the window looked at; the byte
-    read there is then never the lead byte the callers look for, or only causes a
-    needless (but harmless) trim.
-    """
-    if len(data) == 0:
-        return np.zeros(len(index), np.int64)
-    return data[np.clip(index, 0, len(data) - 1)].astype(np.int64)
-
-
-def _any_code_in(codes: np.ndarray, wanted: frozenset[int]) -> bool:
-    return any(int(c) in wanted for c in np.unique(codes))
+def _any_code_of(data: np.ndarray, positions: np.ndarray, size: int, wanted: np.ndarray) -> bool:
+    """Whether the ``size``-byte big-endian code at any of ``positions`` is in ``wanted``."""
+    if len(positions) == 0:
+        return False
+    code = np.zeros(len(positions), np.int64)
+    for k in range(size):
+        code = (code << 8) | data.take(positions + k, mode="clip")
+    return bool(np.isin(code, wanted).any())
 
 
 def _may_hold_special(view: StringBytes) -> bool:
@@ -96,33 +90,35 @@ def _may_hold_special(view: StringBytes) -> bool:
 def _may_need_trim(view: StringBytes) -> bool:
     """Whether any non-empty row starts or ends with a character utf8_trim_whitespace removes.
 
-    Looks only at the first and last character of every row: in valid UTF-8 a lead byte
-    0xC2 two bytes before the end (or 0xE1-0xE3 three bytes before it) starts the last
-    character, so the check is exact, not a guess.
+    Looks only at the first and last character of every row, and at their whole UTF-8
+    sequence only in the rare rows where it starts with a lead byte of a Unicode space:
+    in valid UTF-8 a lead byte 0xC2 two bytes before the end (or 0xE1-0xE3 three bytes
+    before it) starts the last character, so the check is exact. Reads past the start or
+    end of a short row (clipped at the buffer's ends) can only add candidates, never hide
+    one. Everything stays uint8 / bool: whole-column int64 temporaries cost more than the
+    check itself.
     """
-    rows = view.valid & (view.lengths > 0)
-    starts = view.starts[rows]
-    ends = starts + view.lengths[rows]
     data = view.data
-    first, second, third = (_codes_at(data, starts + k) for k in range(3))
-    last, before_last, two_before_last = (_codes_at(data, ends - k) for k in (1, 2, 3))
-    if _ASCII_SPACE[first].any() or _ASCII_SPACE[last].any():
+    rows = view.valid & (view.ends > view.starts)
+    if len(data) == 0 or not rows.any():
+        return False
+    first = data.take(view.starts, mode="clip")
+    index = view.ends - 1
+    last = data.take(index, mode="clip")
+    if (rows & (_ASCII_SPACE[first] | _ASCII_SPACE[last])).any():
         return True
-    head2 = first == _LEAD_OF_TWO
-    head3 = _SPACE_LEAD_OF_THREE[first]
-    tail2 = before_last == _LEAD_OF_TWO
-    tail3 = _SPACE_LEAD_OF_THREE[two_before_last]
-    return (
-        _any_code_in((first[head2] << 8) | second[head2], _TWO_BYTE_SPACES)
-        or _any_code_in(
-            (first[head3] << 16) | (second[head3] << 8) | third[head3], _THREE_BYTE_SPACES
-        )
-        or _any_code_in((before_last[tail2] << 8) | last[tail2], _TWO_BYTE_SPACES)
-        or _any_code_in(
-            (two_before_last[tail3] << 16) | (before_last[tail3] << 8) | last[tail3],
-            _THREE_BYTE_SPACES,
-        )
-    )
+    starts = view.starts
+    if _any_code_of(data, starts[rows & (first == _LEAD_OF_TWO)], 2, _TWO_BYTE_SPACES):
+        return True
+    if _any_code_of(data, starts[rows & _SPACE_LEAD_OF_THREE[first]], 3, _THREE_BYTE_SPACES):
+        return True
+    index -= 1
+    tail_two = rows & (data.take(index, mode="clip") == _LEAD_OF_TWO)
+    if _any_code_of(data, index[tail_two], 2, _TWO_BYTE_SPACES):
+        return True
+    index -= 1
+    tail_three = rows & _SPACE_LEAD_OF_THREE[data.take(index, mode="clip")]
+    return _any_code_of(data, index[tail_three], 3, _THREE_BYTE_SPACES)
 
 
 def blank_to_null(arr: pa.Array) -> pa.Array:

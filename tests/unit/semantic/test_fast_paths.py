@@ -233,7 +233,7 @@ def test_whitespace_table_matches_the_trim_kernel():
     trimmed = pc.utf8_trim_whitespace(pa.array(["a" + chr(c) for c in code_points]))
     kernel = {c for c, t in zip(code_points, trimmed.to_pylist(), strict=True) if t == "a"}
     table = {c for c in range(128) if _ASCII_SPACE[c]}
-    for encoded in (*_TWO_BYTE_SPACES, *_THREE_BYTE_SPACES):
+    for encoded in (*_TWO_BYTE_SPACES.tolist(), *_THREE_BYTE_SPACES.tolist()):
         table.add(ord(encoded.to_bytes(2 if encoded < 0x10000 else 3, "big").decode()))
     assert table == kernel
 
