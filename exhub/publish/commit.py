@@ -18,6 +18,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,11 +30,12 @@ from pyiceberg.table import Table, TableProperties
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from exhub.errors import CommitConflictError
-from exhub.parquet import write_table
+from exhub.parquet import open_writer
 from exhub.publish.tables import RUN_ID_PROPERTY, data_folder
-from exhub.validate.gate import bounded_duckdb
+from exhub.validate.gate import bounded_duckdb, count_true
 
 KEY_SEPARATOR = "\x1f"
+REWRITE_BATCH_ROWS = 100_000
 CONFLICTS = (CommitFailedException, ValidationException)
 
 
@@ -68,16 +70,52 @@ def _local(path: str) -> str:
     return path.removeprefix("file://")
 
 
-def _read(table: Table, path: str, columns: list[str] | None = None) -> pa.Table:
-    with table.io.new_input(path).open() as handle:
-        return pq.read_table(handle, columns=columns)
-
-
 def _keys_of(files: Sequence[str], key: Sequence[str]) -> pa.Array:
     arrays = [key_strings(pq.read_table(f, columns=list(key)), key) for f in files]
     if not arrays:
         return pa.array([], pa.string())
     return pc.unique(pa.chunked_array(arrays, pa.string()).combine_chunks())
+
+
+def _rewrite_without(
+    table: Table,
+    path: str,
+    key: Sequence[str],
+    doomed: pa.Array,
+    incoming: pa.Array,
+    out_folder: Path,
+) -> tuple[int, int, str | None]:
+    """Copy one data file without the rows whose key is doomed, a batch at a time.
+
+    Returns the rows dropped, how many of them the run replaces, and the new file (None when
+    nothing is left, or when nothing was dropped and the file stays as it is).
+    """
+    with table.io.new_input(path).open() as handle:
+        source = pq.ParquetFile(handle)
+        hits = replaced = 0
+        for batch in source.iter_batches(batch_size=REWRITE_BATCH_ROWS, columns=list(key)):
+            existing = key_strings(pa.Table.from_batches([batch]), key)
+            hit = pc.is_in(existing, value_set=doomed)
+            hits += count_true(hit)
+            replaced += count_true(pc.and_(hit, pc.is_in(existing, value_set=incoming)))
+        if not hits or hits == source.metadata.num_rows:
+            return hits, replaced, None
+        out_folder.mkdir(parents=True, exist_ok=True)
+        target = out_folder / f"rewrite-{secrets.token_hex(8)}.parquet"
+        writer = None
+        try:
+            for batch in source.iter_batches(batch_size=REWRITE_BATCH_ROWS):
+                rows = pa.Table.from_batches([batch])
+                kept = rows.filter(pc.invert(pc.is_in(key_strings(rows, key), value_set=doomed)))
+                if not kept.num_rows:
+                    continue
+                if writer is None:
+                    writer = open_writer(target, kept.schema, kept)
+                writer.write_table(kept)
+        finally:
+            if writer is not None:
+                writer.close()
+    return hits, replaced, str(target)
 
 
 def _ensure_name_mapping(tx) -> None:
@@ -141,22 +179,16 @@ def _merge(
         tasks = []
     dropped = []
     for task in tasks:
-        existing = key_strings(_read(table, task.file.file_path, list(key)), key)
-        hit = pc.is_in(existing, value_set=doomed)
-        hits = int(pc.sum(pc.cast(hit, pa.int64())).as_py() or 0)
+        hits, replaced_here, path = _rewrite_without(
+            table, task.file.file_path, key, doomed, incoming, out_folder
+        )
         if not hits:
             continue
         dropped.append(task.file)
-        in_incoming = pc.and_(hit, pc.is_in(existing, value_set=incoming))
-        replaced_here = int(pc.sum(pc.cast(in_incoming, pa.int64())).as_py() or 0)
         replaced += replaced_here
         deleted += hits - replaced_here
-        if hits < len(existing):
-            kept = _read(table, task.file.file_path).filter(pc.invert(hit))
-            out_folder.mkdir(parents=True, exist_ok=True)
-            path = out_folder / f"rewrite-{secrets.token_hex(8)}.parquet"
-            write_table(kept, path)
-            rewritten.append(str(path))
+        if path is not None:
+            rewritten.append(path)
     with table.transaction() as tx:
         _ensure_name_mapping(tx)
         with tx.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:

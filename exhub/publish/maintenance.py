@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.io.pyarrow import parquet_files_to_data_files
 from pyiceberg.table import Table
@@ -23,6 +25,7 @@ from exhub.publish.tables import load_table_or_none
 
 log = logging.getLogger("exhub.maintenance")
 COMPACT_TARGET_ROWS = 1_000_000
+COMPACT_BATCH_ROWS = 100_000
 
 
 @dataclass
@@ -67,6 +70,14 @@ def expire_snapshots(
         table.maintenance.expire_snapshots().by_ids(doomed).commit()
 
 
+def _batches_of(files) -> Iterator[pa.Table]:
+    """Every row of the files, a bounded batch at a time (memory never holds a whole file)."""
+    for data_file in files:
+        source = pq.ParquetFile(_local(data_file.file_path))
+        for batch in source.iter_batches(batch_size=COMPACT_BATCH_ROWS):
+            yield pa.Table.from_batches([batch])
+
+
 def compact(table: Table, min_files: int, report: MaintenanceReport, dry_run: bool) -> None:
     """Rewrite each source partition with too many files into few, in one snapshot each."""
     if table.current_snapshot() is None:
@@ -84,9 +95,7 @@ def compact(table: Table, min_files: int, report: MaintenanceReport, dry_run: bo
         folder = _local(files[0].file_path).parent
         written: list[str] = []
         writer, rows_in_file = None, 0
-        for data_file in files:
-            # One file at a time: memory stays bounded by the largest input file.
-            piece = pq.read_table(_local(data_file.file_path))
+        for piece in _batches_of(files):
             if writer is None or rows_in_file >= COMPACT_TARGET_ROWS:
                 if writer is not None:
                     writer.close()
