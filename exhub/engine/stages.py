@@ -30,7 +30,6 @@ from exhub.publish.commit import key_strings
 from exhub.sources import StreamConfig
 from exhub.sources.secrets import resolve_references
 from exhub.validate.drift import describe_schema, detect_drift
-from exhub.validate.expectations import run_suite
 from exhub.validate.gate import GateResult, evaluate_gate
 
 log = logging.getLogger("exhub.stages")
@@ -241,8 +240,7 @@ def validate_stage(plan: RunPlan, follow: Iterator[pa.Table] | None = None) -> V
         )
         summary.gates = [g.as_dict() for g in gates]
         summary.quarantined = result.quarantined
-        frame = result.gx_frame
-        gx_result = run_suite(plan.contract, frame) if len(frame) else None
+        gx_result = result.suite_result()
     failed = [g for g in gates if not g.passed]
     summary.status = "gated" if failed else "validated"
     report = write_run_report(plan, result, gx_result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +21,7 @@ from exhub.engine.run import RunPlan
 from exhub.errors import ConfigError
 from exhub.publish import data_folder, dataset_arrow_schema
 from exhub.semantic import normalize_text
-from exhub.validate.expectations import COMPUTED_SUFFIX, computed_rule_ids
+from exhub.validate.expectations import COMPUTED_SUFFIX, computed_rule_ids, run_suite
 from exhub.validate.gate import PublishStats, count_true
 from exhub.validate.quarantine import (
     QUARANTINE_SCHEMA,
@@ -34,6 +34,7 @@ from exhub.validate.quarantine import (
 from exhub.validate.row_rules import apply_row_rules, row_rule_ids
 
 EXAMPLES_PER_RULE = 5
+_GX_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-suite")
 
 
 @dataclass
@@ -46,11 +47,24 @@ class LoopResult:
     gx_frames: list[pd.DataFrame] = field(default_factory=list)
     examples: dict[str, list[str]] = field(default_factory=dict)
     quarantined: int = 0
+    gx_rows: int = 0
+    gx_future: Future | None = None
 
-    @property
-    def gx_frame(self) -> pd.DataFrame:
-        """Rows handed to Great Expectations."""
-        return pd.concat(self.gx_frames, ignore_index=True) if self.gx_frames else pd.DataFrame()
+    def start_suite(self, contract) -> None:
+        """Hand the sample to Great Expectations on a thread, once, and let the frames go.
+
+        GX is pandas and mostly Python; started as soon as its sample is complete it overlaps
+        the rest of the loop instead of lengthening the run's tail.
+        """
+        if self.gx_future is not None or not self.gx_frames:
+            return
+        frame = pd.concat(self.gx_frames, ignore_index=True)
+        self.gx_frames = []
+        self.gx_future = _GX_POOL.submit(run_suite, contract, frame)
+
+    def suite_result(self) -> dict | None:
+        """Great Expectations' result (waits for it), or None when no row was sampled."""
+        return self.gx_future.result() if self.gx_future is not None else None
 
 
 def _key_schema(contract) -> pa.Schema:
@@ -173,7 +187,6 @@ def conform_and_validate(
     for stale in plan.landing.glob("_tombstones-*.parquet"):
         stale.unlink()
     computed = set(computed_rule_ids(contract))
-    gx_rows = 0
 
     def process(item: tuple[int, pa.RecordBatch]) -> _Processed:
         index, batch = item
@@ -200,10 +213,12 @@ def conform_and_validate(
                 known += pc.take(conformed.positions, hits).to_pylist()
                 del known[EXAMPLES_PER_RULE:]
         rows = len(conformed.positions)
-        if gx_rows < settings.gx_max_rows:
-            take = min(settings.gx_max_rows - gx_rows, rows)
+        if result.gx_rows < settings.gx_max_rows:
+            take = min(settings.gx_max_rows - result.gx_rows, rows)
             _gx_sample(result, conformed, failures, take, computed)
-            gx_rows += take
+            result.gx_rows += take
+            if result.gx_rows >= settings.gx_max_rows:
+                result.start_suite(contract)
         plan.tick("validate", rows)
     for rejected in rejects():
         quarantine.write(
@@ -219,6 +234,7 @@ def conform_and_validate(
         known = result.examples.setdefault(rule, [])
         known += rejected.column(POSITION_COLUMN).to_pylist()[: EXAMPLES_PER_RULE - len(known)]
         plan.tick("validate", rejected.num_rows)
+    result.start_suite(contract)
     staged.close()
     quarantine.close()
     result.tombstones.close()
@@ -277,7 +293,7 @@ def write_run_report(plan: RunPlan, result: LoopResult, gx_result: dict | None) 
         rule_counts=summary.rule_counts,
         examples=result.examples,
         gx_result=gx_result,
-        gx_rows=len(result.gx_frame),
+        gx_rows=result.gx_rows,
         gates=summary.gates,
         quarantine_path=str(quarantine_folder(settings.warehouse_path, contract.name, plan.run_id)),
     )
