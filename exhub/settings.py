@@ -32,7 +32,7 @@ class Settings(BaseModel):
     warehouse: str = Field(default=".exhub/warehouse", description="Warehouse folder or URI")
     sources_dir: str = Field(default="sources", description="Folder of source-system YAML files")
     schemas_dir: str = Field(default=str(SHIPPED_SCHEMAS), description="Shared schemas folder")
-    batch_size: int = Field(default=100_000, gt=0, le=10_000_000, description="Rows per batch")
+    batch_size: int = Field(default=50_000, gt=0, le=10_000_000, description="Rows per batch")
     timezone: str = Field(default="Asia/Shanghai", description="Default zone of naive timestamps")
     gx_max_rows: int = Field(
         default=50_000, ge=0, description="Rows per run handed to Great Expectations"

@@ -28,6 +28,8 @@ from sqlalchemy.engine import URL
 
 from connectors.sql.types import ColumnPlan, Kind
 
+RECEIVE_BUFFER_BYTES = 4 * 2**20
+
 try:
     import adbc_driver_postgresql.dbapi as adbc_postgresql
 except ImportError:  # pragma: no cover - part of the locked install
@@ -119,6 +121,10 @@ def read_native(
     assert adbc_postgresql is not None
     with adbc_postgresql.connect(libpq_uri(url, timeout_seconds)) as connection:
         cursor = connection.cursor()
+        # The driver's default 16 MB receive buffer held ~40 MB more for no faster read.
+        cursor.adbc_statement.set_options(
+            **{"adbc.postgresql.batch_size_hint_bytes": str(RECEIVE_BUFFER_BYTES)}
+        )
         try:
             if bound is None:
                 cursor.execute(sql)

@@ -6,6 +6,7 @@ import logging
 from functools import cached_property
 
 from exhub.contracts import ContractRegistry
+from exhub.memory import use_system_allocator
 from exhub.settings import Settings, load_settings
 
 
@@ -15,6 +16,7 @@ class Hub:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings()
         logging.getLogger("exhub").setLevel(self.settings.log_level)
+        use_system_allocator()
 
     @cached_property
     def repository(self):

@@ -67,7 +67,7 @@ def _extract_and_validate(plan: RunPlan) -> None:
     handed over only once it is safely landed, so a crash anywhere leaves what the separate
     stages would.
     """
-    parts: queue.Queue = queue.Queue(maxsize=2)
+    parts: queue.Queue = queue.Queue(maxsize=1)
     cancelled = threading.Event()
 
     def on_part(table) -> None:

@@ -19,6 +19,7 @@ from exhub.conform.conformer import Conformer, RuleFailure
 from exhub.engine.report import write_report
 from exhub.engine.run import RunPlan
 from exhub.errors import ConfigError
+from exhub.memory import return_freed_memory
 from exhub.publish import data_folder, dataset_arrow_schema
 from exhub.semantic import normalize_text
 from exhub.validate.expectations import COMPUTED_SUFFIX, computed_rule_ids, run_suite
@@ -34,6 +35,8 @@ from exhub.validate.quarantine import (
 from exhub.validate.row_rules import apply_row_rules, row_rule_ids
 
 EXAMPLES_PER_RULE = 5
+# Freed temporaries of the conform kernels are handed back to the system this often.
+TRIM_EVERY_BATCHES = 8
 _GX_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-suite")
 
 
@@ -60,11 +63,19 @@ class LoopResult:
             return
         frame = pd.concat(self.gx_frames, ignore_index=True)
         self.gx_frames = []
-        self.gx_future = _GX_POOL.submit(run_suite, contract, frame)
+        self.gx_future = _GX_POOL.submit(_suite_then_trim, contract, frame)
 
     def suite_result(self) -> dict | None:
         """Great Expectations' result (waits for it), or None when no row was sampled."""
         return self.gx_future.result() if self.gx_future is not None else None
+
+
+def _suite_then_trim(contract, frame: pd.DataFrame) -> dict:
+    try:
+        return run_suite(contract, frame)
+    finally:
+        del frame
+        return_freed_memory()  # GX's pandas temporaries are gone; give their pages back
 
 
 def _key_schema(contract) -> pa.Schema:
@@ -196,7 +207,8 @@ def conform_and_validate(
 
     # Batches are conformed on worker threads (Arrow kernels release the GIL); results are
     # written in landing order by this one, so files and counts stay deterministic.
-    for done in _bounded_map(process, enumerate(batches), workers=workers, ahead=workers):
+    done_batches = _bounded_map(process, enumerate(batches), workers=workers, ahead=workers)
+    for batches_done, done in enumerate(done_batches, start=1):
         conformed, failures = done.conformed, done.failures
         if done.tomb_keys is not None:
             result.tombstones.write(done.tomb_keys)
@@ -220,6 +232,8 @@ def conform_and_validate(
             if result.gx_rows >= settings.gx_max_rows:
                 result.start_suite(contract)
         plan.tick("validate", rows)
+        if batches_done % TRIM_EVERY_BATCHES == 0:
+            return_freed_memory()
     for rejected in rejects():
         quarantine.write(
             quarantine_rejects(
@@ -238,6 +252,7 @@ def conform_and_validate(
     staged.close()
     quarantine.close()
     result.tombstones.close()
+    return_freed_memory()
     result.quarantined = quarantine.rows
     return result
 

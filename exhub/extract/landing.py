@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from connectors.base import POSITION_COLUMN, REJECT_SCHEMA, Connector, ReadRequest
+from exhub.extract.read_ahead import read_ahead
 from exhub.parquet import write_table
 
 MANIFEST = "_manifest.json"
@@ -162,7 +163,7 @@ def extract_to_landing(
         cursor_column=request.cursor,
     )
     cursor_max = None
-    for index, batch in enumerate(connector.read_batches(request)):
+    for index, batch in enumerate(read_ahead(connector.read_batches(request), name="source-read")):
         records = pa.Table.from_batches([batch.records])
         if records.num_rows:
             manifest.parts.append(_write_part(records, folder / f"part-{index:06d}.parquet"))

@@ -21,7 +21,7 @@ from exhub.contracts.models import (
 )
 from exhub.duck import connect as offline_duckdb
 
-DUCKDB_MEMORY_LIMIT = "192MB"
+DUCKDB_MEMORY_LIMIT = "128MB"
 
 
 @dataclass(frozen=True)

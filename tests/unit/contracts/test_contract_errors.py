@@ -81,9 +81,7 @@ CASES = {
         keys=("fields.1.type",),
     ),
     "semantic-on-a-number": Case(
-        replace(
-            "    type: decimal(18,2)\n", "    type: decimal(18,2)\n    semantic: cn_mobile\n"
-        ),
+        replace("    type: decimal(18,2)\n", "    type: decimal(18,2)\n    semantic: cn_mobile\n"),
         says=("semantic", "string"),
         lines=("    semantic: cn_mobile",),
         keys=("fields.1.semantic",),
