@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from connectors.sql.types import ColumnPlan, Kind
+from exhub.extract.read_ahead import read_ahead
 
 RECEIVE_BUFFER_BYTES = 4 * 2**20
 
@@ -133,7 +134,9 @@ def read_native(
             reader = cursor.fetch_record_batch()
             pending: list[pa.RecordBatch] = []
             rows = 0
-            for batch in reader:
+            # The driver decodes the wire format while it is asked for the next batch; on its
+            # own thread that overlaps re-chunking, type fixes and everything downstream.
+            for batch in read_ahead(iter(reader), depth=2, name="adbc-read"):
                 pending.append(batch)
                 rows += batch.num_rows
                 while rows >= batch_size:
