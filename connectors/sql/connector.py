@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,7 +30,13 @@ from connectors.base import (
     ReadRequest,
 )
 from connectors.sql.incremental import cursor_condition, lower_bound
-from connectors.sql.native import adbc_errors, native_available, read_native, select_sql
+from connectors.sql.native import (
+    NativeBatch,
+    adbc_errors,
+    native_available,
+    read_native,
+    select_sql,
+)
 from connectors.sql.options import SqlOptions, safe_url, scrub
 from connectors.sql.types import ColumnPlan, convert_column, plan_column, raw_row_text
 from exhub.errors import ConfigError, SourceUnreachableError, TerminalError
@@ -257,7 +263,7 @@ class SqlConnector(Connector):
         batcher = _Batcher(plans, request, zone)
         log.info("reading %s from %s (ADBC)", request.source_object, self._safe)
         try:
-            for arrays in read_native(
+            for native in read_native(
                 self._url,
                 self.options.connect_timeout_seconds,
                 sql,
@@ -266,7 +272,7 @@ class SqlConnector(Connector):
                 request.timezone,
                 request.batch_size,
             ):
-                yield batcher.arrow_batch(arrays)
+                yield batcher.arrow_batch(native)
         except adbc_errors() as exc:
             detail = scrub(str(exc), self._url).strip().splitlines()[0]
             if "connect" in detail.lower() or "IO" in type(exc).__name__:
@@ -314,12 +320,11 @@ class _Batcher:
             + [pa.field(POSITION_COLUMN, pa.string(), nullable=False)]
         )
 
-    def arrow_batch(self, arrays: list[pa.Array]) -> ExtractBatch:
+    def arrow_batch(self, native: NativeBatch) -> ExtractBatch:
         """A batch from Arrow columns already conformed to the plans (native path)."""
+        arrays = native.arrays
         count = len(arrays[0]) if arrays else 0
-        positions = self._positions(arrays, count)
-        self.rows_seen += count
-        return ExtractBatch(pa.RecordBatch.from_arrays([*arrays, positions], schema=self.schema))
+        return self._split(arrays, count, native.reasons, native.raw.__getitem__)
 
     def batch(self, rows: Sequence[Sequence[Any]]) -> ExtractBatch:
         arrays: list[pa.Array] = []
@@ -329,17 +334,27 @@ class _Batcher:
             arrays.append(array)
             for index, reason in reasons.items():
                 bad.setdefault(index, []).append(reason)
-        positions = self._positions(arrays, len(rows))
-        self.rows_seen += len(rows)
+        return self._split(arrays, len(rows), bad, lambda i: raw_row_text(self.names, rows[i]))
+
+    def _split(
+        self,
+        arrays: list[pa.Array],
+        count: int,
+        bad: Mapping[int, Sequence[str]],
+        raw: Callable[[int], str],
+    ) -> ExtractBatch:
+        """Records, and the rows in ``bad`` as rejects (position, raw values, reasons)."""
+        positions = self._positions(arrays, count)
+        self.rows_seen += count
         records = pa.RecordBatch.from_arrays([*arrays, positions], schema=self.schema)
         if not bad:
             return ExtractBatch(records)
-        keep = pa.array([index not in bad for index in range(len(rows))])
+        keep = pa.array([index not in bad for index in range(count)])
         rejected = sorted(bad)
         rejects = pa.table(
             [
                 positions.take(rejected),
-                pa.array([raw_row_text(self.names, rows[i]) for i in rejected], pa.string()),
+                pa.array([raw(i) for i in rejected], pa.string()),
                 pa.array(["; ".join(bad[i]) for i in rejected], pa.string()),
             ],
             schema=REJECT_SCHEMA,

@@ -9,9 +9,11 @@ columns old SQLite programs leave behind. Those databases keep the SQLAlchemy pa
 quarantines such rows value by value.
 
 The driver hands over Arrow record batches; exhub only re-chunks them to the requested
-batch size and fixes what ADBC leaves loose: ``numeric`` arrives as text (cast exactly to
-the reflected ``decimal(p,s)``, never through float) and naive timestamps arrive without a
-zone (read in the source's zone, stored in UTC).
+batch size and fixes what ADBC leaves loose: ``numeric`` arrives as text or, up to 18
+digits, as a scaled ``int8`` (both made exactly the reflected ``decimal(p,s)``, never through
+float; see ``connectors.sql.decimals``) and naive timestamps arrive without a zone (read in
+the source's zone, stored in UTC). A value that does not fit its column (NaN in a numeric)
+makes its row a reject with its raw values and a reason, as on the SQLAlchemy path.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -26,7 +29,15 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from connectors.sql.types import ColumnPlan, Kind
+from connectors.sql.decimals import (
+    cast_each,
+    from_scaled,
+    from_text,
+    raw_value,
+    scaled_scale,
+    select_item,
+)
+from connectors.sql.types import ColumnPlan, Kind, cast_reason, raw_row_text
 from exhub.extract.read_ahead import read_ahead
 
 RECEIVE_BUFFER_BYTES = 4 * 2**20
@@ -67,18 +78,41 @@ def select_sql(
     has_bound: bool,
 ) -> str:
     """The SELECT statement of a native read, with ``$1`` for the cursor's lower bound."""
-    columns = ", ".join(preparer.quote(p.name) for p in plans)
+    # Scaled numeric columns keep the source's name (``... AS "name"``).
+    columns = ", ".join(select_item(p, preparer.quote(p.name)) for p in plans)
     sql = f"SELECT {columns} FROM {preparer.format_table(table)}"
     if cursor and has_bound:
         sql += f" WHERE {preparer.quote(cursor)} >= $1"
     if order:
-        sql += " ORDER BY " + ", ".join(preparer.quote(name) for name in order)
+        # Qualified: a bare name would sort by the (scaled) output column of that name.
+        source = preparer.format_table(table)
+        sql += " ORDER BY " + ", ".join(f"{source}.{preparer.quote(name)}" for name in order)
     return sql
 
 
-def _conform(array: pa.Array, plan: ColumnPlan, zone_name: str) -> pa.Array:
+@dataclass(frozen=True)
+class NativeBatch:
+    """One batch's columns conformed to the plans, plus the rows that did not fit.
+
+    Attributes:
+        arrays: one array per plan; a rejected row holds NULL where its value did not fit.
+        reasons: per rejected row index, why (one reason per column that failed).
+        raw: per rejected row index, JSON text of the row's values as the database sent them.
+    """
+
+    arrays: list[pa.Array]
+    reasons: dict[int, list[str]] = field(default_factory=dict)
+    raw: dict[int, str] = field(default_factory=dict)
+
+
+def _conform(array: pa.Array, plan: ColumnPlan, zone_name: str) -> tuple[pa.Array, dict[int, str]]:
     if isinstance(array.type, pa.BaseExtensionType):
         array = array.storage  # numeric (and other opaque types) arrive as text
+    if plan.kind is Kind.DECIMAL:
+        if pa.types.is_integer(array.type) and scaled_scale(plan) is not None:
+            return from_scaled(array, plan)
+        if pa.types.is_string(array.type):
+            return from_text(array, plan)
     if (
         pa.types.is_fixed_size_binary(array.type)
         and array.type.byte_width == 16
@@ -86,19 +120,22 @@ def _conform(array: pa.Array, plan: ColumnPlan, zone_name: str) -> pa.Array:
     ):
         # uuid: 16 raw bytes on the wire, its canonical text in the dataset.
         values = [None if v is None else str(uuid.UUID(bytes=v)) for v in array.to_pylist()]
-        return pa.array(values, pa.string())
+        return pa.array(values, pa.string()), {}
     if plan.kind is Kind.TIMESTAMP and pa.types.is_timestamp(array.type):
         naive = array.cast(pa.timestamp("us"))
         local = pc.assume_timezone(naive, zone_name, ambiguous="earliest", nonexistent="earliest")
-        return local.cast(plan.arrow_type)
+        return local.cast(plan.arrow_type), {}
     if array.type == plan.arrow_type:
-        return array
+        return array, {}
     try:
-        return array.cast(plan.arrow_type)
+        return array.cast(plan.arrow_type), {}
     except pa.ArrowNotImplementedError:
         # Exotic types (interval, money, ranges) rendered as text, value by value.
         values = [None if v is None else _text(v) for v in array.to_pylist()]
-        return pa.array(values, plan.arrow_type)
+        return pa.array(values, plan.arrow_type), {}
+    except pa.ArrowInvalid:
+        # Some value does not fit: those rows are rejects, the others stay records.
+        return cast_each(array, plan, cast_reason)
 
 
 def _text(value: Any) -> str:
@@ -117,8 +154,8 @@ def read_native(
     plans: Sequence[ColumnPlan],
     zone_name: str,
     batch_size: int,
-) -> Iterator[list[pa.Array]]:
-    """Yield the columns of each batch (at most ``batch_size`` rows), conformed to the plans."""
+) -> Iterator[NativeBatch]:
+    """Yield each batch (at most ``batch_size`` rows), conformed to the plans."""
     assert adbc_postgresql is not None
     with adbc_postgresql.connect(libpq_uri(url, timeout_seconds)) as connection:
         cursor = connection.cursor()
@@ -151,8 +188,34 @@ def read_native(
             cursor.close()
 
 
-def _columns(table: pa.Table, plans: Sequence[ColumnPlan], zone_name: str) -> list[pa.Array]:
-    return [
-        _conform(table.column(index).combine_chunks(), plan, zone_name)
-        for index, plan in enumerate(plans)
+def _columns(table: pa.Table, plans: Sequence[ColumnPlan], zone_name: str) -> NativeBatch:
+    originals = [table.column(index).combine_chunks() for index in range(len(plans))]
+    conformed = [
+        _conform(array, plan, zone_name) for array, plan in zip(originals, plans, strict=True)
     ]
+    batch = NativeBatch([array for array, _ in conformed])
+    for _, reasons in conformed:
+        for index, reason in reasons.items():
+            batch.reasons.setdefault(index, []).append(reason)
+    if batch.reasons:
+        names = [plan.name for plan in plans]
+        for index in sorted(batch.reasons):
+            values = [
+                _raw_value(original, array, plan, index, index in failed)
+                for original, (array, failed), plan in zip(originals, conformed, plans, strict=True)
+            ]
+            batch.raw[index] = raw_row_text(names, values)
+    return batch
+
+
+def _raw_value(
+    original: pa.Array, conformed: pa.Array, plan: ColumnPlan, index: int, failed: bool
+) -> Any:
+    """One value of a rejected row as the database sent it (as the SQLAlchemy path shows it)."""
+    if isinstance(original.type, pa.BaseExtensionType):
+        original = original.storage
+    if plan.kind is Kind.DECIMAL:
+        return raw_value(original, conformed, plan, index)
+    if failed or plan.kind is Kind.TIMESTAMP:
+        return original[index].as_py()  # naive local time, as the source holds it
+    return conformed[index].as_py()

@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 from sqlalchemy import types as sat
 
 ZERO_DATE = re.compile(r"^0000-00-00")
+_WIDE = Context(prec=200)  # more digits than any decimal256 (76) holds, plus any scale
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError)
 
 
@@ -116,13 +117,33 @@ def _to_int(v: Any, plan: ColumnPlan) -> int:
     return number
 
 
+class UnfitValue(ValueError):
+    """A value that does not fit its column; ``str()`` is the whole reason."""
+
+
+def unfit_decimal_reason(plan: ColumnPlan, text: str) -> str:
+    """Why a numeric value (NaN, ±Infinity, ...) is no exact decimal of its column.
+
+    Shared by both read paths, so a row's reason does not depend on the reader.
+    """
+    kind = plan.arrow_type
+    label = f"decimal({kind.precision},{kind.scale})" if pa.types.is_decimal(kind) else "numeric"
+    return f"column {plan.name}: {text!r} is not a number that fits {label}"
+
+
+def cast_reason(plan: ColumnPlan, text: Any) -> str:
+    """Why a value cannot be cast to its column's Arrow type."""
+    return f"column {plan.name}: cannot read {text!r} as {plan.arrow_type}"
+
+
 def _to_decimal(v: Any, plan: ColumnPlan) -> Decimal | str:
     number = v if isinstance(v, Decimal) else Decimal(repr(v) if isinstance(v, float) else str(v))
     if not number.is_finite():
-        raise ValueError(f"{v!r} is not a finite number")
+        raise UnfitValue(unfit_decimal_reason(plan, str(number)))
     if pa.types.is_string(plan.arrow_type):
         return str(number)
-    exact = number.quantize(Decimal(1).scaleb(-plan.arrow_type.scale))
+    # The default context (28 digits) refuses to quantize a decimal(30,5) value.
+    exact = number.quantize(Decimal(1).scaleb(-plan.arrow_type.scale), context=_WIDE)
     if exact != number:
         raise ValueError(f"{v!r} has more than {plan.arrow_type.scale} decimals")
     integer_digits = plan.arrow_type.precision - plan.arrow_type.scale
@@ -274,6 +295,9 @@ def convert_column(
             elif plan.kind is Kind.TIMESTAMP_TZ:
                 result = _aware(result, zone)
             converted.append(result)
+        except UnfitValue as exc:
+            converted.append(None)
+            bad[index] = str(exc)
         except (ValueError, TypeError, ArithmeticError, InvalidOperation) as exc:
             converted.append(None)
             bad[index] = f"column {plan.name}: cannot read {value!r} as {plan.arrow_type} ({exc})"
