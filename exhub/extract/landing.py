@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from connectors.base import POSITION_COLUMN, REJECT_SCHEMA, Connector, ReadRequest
 from exhub.extract.read_ahead import read_ahead
-from exhub.parquet import write_table
+from exhub.parquet import writer_options
 
 MANIFEST = "_manifest.json"
 
@@ -111,10 +111,10 @@ class _HashingFile(io.RawIOBase):
         return self.handle.write(data)
 
 
-def _write_part(table: pa.Table, path: Path) -> LandedPart:
+def _write_part(table: pa.Table, path: Path, options: dict) -> LandedPart:
     with path.open("wb") as handle:
         hashing = _HashingFile(handle)
-        write_table(table, hashing)
+        pq.write_table(table, hashing, **options)
         digest = hashing.digest
     positions = table.column(POSITION_COLUMN)
     return LandedPart(
@@ -163,10 +163,14 @@ def extract_to_landing(
         cursor_column=request.cursor,
     )
     cursor_max = None
+    record_options: dict | None = None
     for index, batch in enumerate(read_ahead(connector.read_batches(request), name="source-read")):
         records = pa.Table.from_batches([batch.records])
         if records.num_rows:
-            manifest.parts.append(_write_part(records, folder / f"part-{index:06d}.parquet"))
+            # Decided on the first part: every part of a stream has the same columns.
+            record_options = record_options or writer_options(records)
+            path = folder / f"part-{index:06d}.parquet"
+            manifest.parts.append(_write_part(records, path, record_options))
             if on_part is not None:
                 on_part(records)  # landed first: what validation sees is already safe
             if request.cursor and request.cursor in records.column_names:
@@ -175,7 +179,8 @@ def extract_to_landing(
                     cursor_max = batch_max
         if batch.rejects is not None and batch.rejects.num_rows:
             rejects = batch.rejects.cast(REJECT_SCHEMA)
-            manifest.rejects.append(_write_part(rejects, folder / f"rejects-{index:06d}.parquet"))
+            path = folder / f"rejects-{index:06d}.parquet"
+            manifest.rejects.append(_write_part(rejects, path, writer_options(rejects)))
         if on_rows:
             on_rows(records.num_rows + (batch.rejects.num_rows if batch.rejects else 0))
     manifest.cursor_max = _cursor_text(cursor_max)
