@@ -101,22 +101,27 @@ def _reasons(text: pa.Array, bad: pa.Array, plan: ColumnPlan) -> dict[int, str]:
 
 
 def cast_each(array: pa.Array, plan: ColumnPlan, reason: Any) -> tuple[pa.Array, dict[int, str]]:
-    """Cast value by value; each value that fails is a reject (NULL in the column).
+    """Cast by halves down to the values that fail; each of those is a reject (NULL here).
 
-    Only taken after a whole-column cast failed on something no vectorized check foresaw.
+    Only taken after a whole-column cast failed on something no vectorized check foresaw;
+    halving costs about ``failures * log2(rows)`` casts instead of one per row.
     """
-    values: list[pa.Array] = []
     reasons: dict[int, str] = {}
-    for index in range(len(array)):
-        value = array.slice(index, 1)
+
+    def cast(start: int, length: int) -> list[pa.Array]:
+        part = array.slice(start, length)
         try:
-            values.append(value.cast(plan.arrow_type))
+            return [part.cast(plan.arrow_type)]
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            values.append(pa.nulls(1, plan.arrow_type))
-            reasons[index] = reason(plan, raw_text(value[0].as_py()))
-    if not values:
-        return pa.array([], plan.arrow_type), reasons
-    return pa.concat_arrays(values), reasons
+            if length == 1:
+                reasons[start] = reason(plan, raw_text(part[0].as_py()))
+                return [pa.nulls(1, plan.arrow_type)]
+            half = length // 2
+            return cast(start, half) + cast(start + half, length - half)
+
+    if not len(array):
+        return array.cast(plan.arrow_type), reasons
+    return pa.concat_arrays(cast(0, len(array))), reasons
 
 
 def raw_text(value: Any) -> Any:

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import quote
 
 import pyarrow as pa
@@ -64,33 +61,12 @@ class Server:
         return f"{self.driver}://{who}{secret}@{HOST}:{port or self.port}/{self.database}{query}"
 
 
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex((HOST, port)) == 0
-
-
-def _ensure_running(port: int, command: list[str]) -> None:
-    if _port_open(port):
-        return
-    subprocess.run(command, check=False, capture_output=True, timeout=60)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if _port_open(port):
-            return
-        time.sleep(0.5)
-    pytest.fail(f"no database server on {HOST}:{port}, and `{' '.join(command)}` did not start one")
-
-
 def _autocommit(url: str) -> sa.Engine:
     return sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
 
 
 @pytest.fixture(scope="session")
-def postgresql_server() -> Iterator[Server]:
-    versions = sorted(p.name for p in Path("/etc/postgresql").glob("*"))
-    start = ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1] if versions else "15"]
-    _ensure_running(5432, [*start, "main", "start"])
+def postgresql_server(postgresql_running: None) -> Iterator[Server]:
     suffix = uuid.uuid4().hex[:10]
     name, user = f"exhub_it_{suffix}", f"exhub_leak_{suffix}"
     admin = _autocommit(f"postgresql+psycopg2://postgres@{HOST}:5432/postgres")
@@ -116,18 +92,7 @@ def postgresql_server() -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def mariadb_server() -> Iterator[Server]:
-    _ensure_running(
-        3306,
-        [
-            "start-stop-daemon",
-            "--start",
-            "--oknodo",
-            "--background",
-            "--exec",
-            "/usr/sbin/mariadbd",
-        ],
-    )
+def mariadb_server(mariadb_running: None) -> Iterator[Server]:
     suffix = uuid.uuid4().hex[:10]
     name, user = f"exhub_it_{suffix}", f"exhub_leak_{suffix}"
     admin = _autocommit(f"mysql+pymysql://root@{HOST}:3306/?charset=utf8mb4")
