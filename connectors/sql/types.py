@@ -141,7 +141,9 @@ def _to_decimal(v: Any, plan: ColumnPlan) -> Decimal | str:
     if not number.is_finite():
         raise UnfitValue(unfit_decimal_reason(plan, str(number)))
     if pa.types.is_string(plan.arrow_type):
-        return str(number)
+        # Positional, as PostgreSQL prints a numeric (and ADBC hands it over): str() of
+        # Decimal("0.0000001") would be "1E-7".
+        return format(number, "f")
     # The default context (28 digits) refuses to quantize a decimal(30,5) value.
     exact = number.quantize(Decimal(1).scaleb(-plan.arrow_type.scale), context=_WIDE)
     if exact != number:
