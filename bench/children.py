@@ -22,9 +22,10 @@ from pathlib import Path
 
 from bench import config
 from bench.measure import write_result
+from bench.threads import ThreadCpu
 
 STDLIB = sysconfig.get_paths()["stdlib"] + "/"
-BATCH_ROWS = 100_000  # exhub's default batch_size; the peers get the same chunk size
+BATCH_ROWS = 50_000  # exhub's default batch_size; the peers get the same chunk size
 
 
 def _folder_bytes(folder: Path) -> int:
@@ -199,20 +200,31 @@ def query_latency(home: Path, repeats: int) -> None:
     write_result(results)
 
 
-def profile_sync(home: Path, source: str, top: int) -> None:
-    """Profile one full ``exhub sync`` with cProfile and report the top functions."""
-    os.environ["EXHUB_HOME"] = str(home)
+def _sync_once(source: str) -> None:
     from exhub.cli.main import run
 
     sys.argv = ["exhub", "sync", source, "--full-refresh", "--format", "json"]
-    profiler = cProfile.Profile()
-    started = time.perf_counter()
-    profiler.enable()
     try:
         run()
     except SystemExit as exc:
         if exc.code not in (0, None):
             raise
+
+
+def profile_sync(home: Path, source: str, top: int) -> None:
+    """Where one full ``exhub sync`` spends CPU, by thread, then by function (cProfile)."""
+    os.environ["EXHUB_HOME"] = str(home)
+    # First run, no profiler: a fresh process's threads, Great Expectations' import included.
+    threads_started = time.perf_counter()
+    with ThreadCpu() as threads:
+        _sync_once(source)
+    threads_wall = time.perf_counter() - threads_started
+    # Second run under cProfile, which sees the main thread only.
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    try:
+        _sync_once(source)
     finally:
         profiler.disable()
     total = time.perf_counter() - started
@@ -235,7 +247,15 @@ def profile_sync(home: Path, source: str, top: int) -> None:
     by_self = sorted(rows, key=lambda r: r["self_s"], reverse=True)[:top]
     ours = [r for r in rows if r["function"].startswith(("exhub/", "connectors/"))]
     by_cum = sorted(ours, key=lambda r: r["cum_s"], reverse=True)[:top]
-    write_result({"total_s": round(total, 3), "by_self": by_self, "exhub_by_cum": by_cum})
+    write_result(
+        {
+            "total_s": round(total, 3),
+            "by_self": by_self,
+            "exhub_by_cum": by_cum,
+            "thread_cpu": threads.by_role(),
+            "thread_wall_s": round(threads_wall, 3),
+        }
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -166,6 +166,17 @@ class Report:
     def _profile_top(self, count: int = 5) -> str:
         if not self.profile:
             return "no profile taken"
+        threads = self.profile.get("thread_cpu")
+        if threads:
+            total_cpu = sum(t["cpu_s"] for t in threads)
+            return (
+                f"CPU by thread in one sync of {self.profile['rows']:,} rows "
+                f"({self.profile['thread_wall_s']:.1f} s wall, {total_cpu:.1f} s CPU): "
+                + "; ".join(
+                    f"{t['thread']} {t['cpu_s']:.1f} s ({100 * t['cpu_s'] / total_cpu:.0f}%)"
+                    for t in threads[: count + 2]
+                )
+            )
         total = self.profile.get("total_s") or 1
         deep = [
             r for r in self.profile.get("exhub_by_cum", []) if not r["function"].endswith(WRAPPERS)
@@ -555,6 +566,22 @@ class Report:
             "- `numeric(12,2)` arrives as: "
             + "; ".join(f"{k}: `{v}`" for k, v in c.get("numeric_12_2_arrives_as", {}).items()),
         ]
+        if self.profile and self.profile.get("thread_cpu"):
+            threads = self.profile["thread_cpu"]
+            lines += [
+                "",
+                f"## CPU by thread, one exhub sync ({self.profile['rows']:,} rows, "
+                f"{self.profile['thread_wall_s']:.1f} s wall, no profiler)",
+                "",
+                "| thread | does | CPU s | share |",
+                "|---|---|---|---|",
+            ]
+            total_cpu = sum(t["cpu_s"] for t in threads) or 1
+            for t in threads:
+                lines.append(
+                    f"| `{t['thread']}` | {t['does']} | {t['cpu_s']:.2f} | "
+                    f"{100 * t['cpu_s'] / total_cpu:.0f}% |"
+                )
         if self.profile:
             lines += [
                 "",

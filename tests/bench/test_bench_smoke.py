@@ -60,7 +60,17 @@ def test_quick_suite_writes_every_row(tmp_path: Path) -> None:
     assert correctness["incremental_merge_exact"]
     assert data["machine"]["cpu"] and data["git"]["commit"]
 
+    threads = {t["thread"]: t["cpu_s"] for t in data["profile"]["thread_cpu"]}
+    assert {"MainThread", "extract", "conform"} <= set(threads), threads
+    assert all(seconds > 0 for seconds in threads.values())
+
     text = md.read_text()
-    for heading in ("## Machine", "## Targets", "## Full read of the table", "## Query latency"):
+    for heading in (
+        "## Machine",
+        "## Targets",
+        "## Full read of the table",
+        "## Query latency",
+        "## CPU by thread",
+    ):
         assert heading in text
     assert data["git"]["commit"][:12] in text
