@@ -12,6 +12,7 @@ from exhub.engine.hub import Hub
 from exhub.engine.sync import RunSummary, register, replay_landing, sync_stream
 from exhub.errors import ConfigError
 from exhub.sources import config_hash, load_source, source_path
+from exhub.validate.expectations import prewarm as prewarm_expectations
 
 
 def sync_source(
@@ -114,6 +115,7 @@ def sync(
     ] = False,
 ) -> None:
     """Sync a source system now: extract → conform + validate → publish."""
+    prewarm_expectations()  # started before the catalog and source are opened: a head start
     hub = Hub()
     summaries = sync_source(
         hub,

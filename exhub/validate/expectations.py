@@ -19,16 +19,24 @@ COMPUTED_SUFFIX = "__ok"
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
+_prewarm_lock = threading.Lock()
+_prewarming: threading.Thread | None = None
+
+
 def prewarm() -> threading.Thread:
     """Import Great Expectations in the background while the run extracts and conforms.
 
     Its import alone takes seconds of mostly-Python work; overlapping it with Arrow work
     (which releases the GIL) takes it off the run's critical path. ``run_suite`` then finds
-    the module loaded (or waits on the import lock).
+    the module loaded (or waits on the import lock). Once per process: later calls return
+    the same thread.
     """
-    thread = threading.Thread(target=_import_gx, name="gx-prewarm", daemon=True)
-    thread.start()
-    return thread
+    global _prewarming
+    with _prewarm_lock:
+        if _prewarming is None:
+            _prewarming = threading.Thread(target=_import_gx, name="gx-prewarm", daemon=True)
+            _prewarming.start()
+        return _prewarming
 
 
 def _import_gx() -> None:

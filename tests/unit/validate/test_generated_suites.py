@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pyarrow as pa
 import pytest
 
@@ -63,3 +65,12 @@ def test_suite_flags_the_same_row_as_exhub():
         if not r["success"]
     }
     assert flagged.get("resident_id.cn_resident_id") == 1
+
+
+def test_prewarming_great_expectations_starts_one_import_per_process():
+    from exhub.validate.expectations import prewarm
+
+    first = prewarm()
+    assert prewarm() is first
+    first.join(timeout=120)
+    assert "great_expectations" in sys.modules
