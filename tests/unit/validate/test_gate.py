@@ -49,3 +49,35 @@ def test_unique_key_passes_clean_files(tmp_path):
         full_refresh=True,
     )
     assert next(r for r in results if r.rule == "unique_key").passed
+
+
+def test_hash_collisions_fall_back_to_the_exact_key_count(tmp_path, monkeypatch):
+    from exhub.validate import gate
+
+    # Two hash values for 1000 keys: the quick proof fails and the exact count must decide.
+    monkeypatch.setattr(gate, "KEY_HASH", "hash({columns}) % 2")
+    contract = ContractRegistry(SHIPPED_SCHEMAS).get("person@1")
+    clean = [f"id{i:05d}" for i in range(1000)]
+    results = evaluate_gate(
+        contract,
+        staged(_folder(tmp_path / "clean"), clean),
+        PublishStats(rows=len(clean)),
+        last_good_rows=None,
+        full_refresh=True,
+    )
+    assert next(r for r in results if r.rule == "unique_key").passed
+    doubled = [*clean, "id00042"]
+    results = evaluate_gate(
+        contract,
+        staged(_folder(tmp_path / "doubled"), doubled),
+        PublishStats(rows=len(doubled)),
+        last_good_rows=None,
+        full_refresh=True,
+    )
+    unique = next(r for r in results if r.rule == "unique_key")
+    assert not unique.passed and unique.detail.startswith("1 duplicate row")
+
+
+def _folder(path):
+    path.mkdir()
+    return path
