@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pyarrow as pa
 import pytest
 
 from connectors.base import POSITION_COLUMN, ReadRequest
+from connectors.http import client as http_client
 from connectors.http.connector import lower_bound
 from connectors.testing import (
     read_all,
@@ -197,17 +197,35 @@ def test_lookback(watermark: str, seconds: int, lower: str) -> None:
     assert lower_bound(watermark, seconds) == lower
 
 
-def test_rate_limit(server: LegacyServer) -> None:
+class _StoppedClock:
+    """A clock that moves only when the connector sleeps: the rate limiter's waits exactly."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.waits: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+def test_rate_limit(server: LegacyServer, monkeypatch: pytest.MonkeyPatch) -> None:
     connector = http_connector(
         server,
         pagination={"style": "page", "size": 2},
         records_path="data.list",
         max_requests_per_second=20,
     )
-    started = time.monotonic()
+    clock = _StoppedClock()
+    monkeypatch.setattr(http_client, "time", clock)
+    connector.transport.sleep = clock.sleep
     read_all(connector, ReadRequest("persons/page"))
     assert len(server.legacy.requests) == 6
-    assert time.monotonic() - started >= 5 / 20
+    # The first request goes at once; each later one waits its 1/20 s slot.
+    assert clock.waits == pytest.approx([1 / 20] * 5)
 
 
 def test_stream_options_override_the_source(server: LegacyServer) -> None:
