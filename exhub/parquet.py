@@ -9,7 +9,7 @@ column from a sample of the first table makes writes about 40% cheaper and files
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,11 +37,6 @@ def dictionary_columns(table: pa.Table) -> list[str]:
 def writer_options(table: pa.Table) -> dict[str, Any]:
     """Keyword arguments for ``pq.write_table`` / ``pq.ParquetWriter`` suited to ``table``."""
     return {"compression": COMPRESSION, "use_dictionary": dictionary_columns(table)}
-
-
-def write_table(table: pa.Table, where: str | Path | BinaryIO) -> None:
-    """Write one table as one Parquet file."""
-    pq.write_table(table, where, **writer_options(table))
 
 
 def open_writer(where: str | Path, schema: pa.Schema, first: pa.Table) -> pq.ParquetWriter:

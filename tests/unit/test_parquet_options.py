@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from exhub.parquet import dictionary_columns, open_writer, write_table
+from exhub.parquet import dictionary_columns, open_writer, writer_options
 
 
 def _register(rows: int) -> pa.Table:
@@ -28,7 +28,7 @@ def test_low_cardinality_columns_are_dictionary_encoded_and_unique_ones_are_not(
 
 def test_written_files_round_trip_and_record_the_encodings(tmp_path):
     table = _register(5000)
-    write_table(table, tmp_path / "one.parquet")
+    pq.write_table(table, tmp_path / "one.parquet", **writer_options(table))
     assert pq.read_table(tmp_path / "one.parquet").equals(table)
     columns = pq.ParquetFile(tmp_path / "one.parquet").metadata.row_group(0)
     encodings = {columns.column(i).path_in_schema: columns.column(i).encodings for i in range(4)}
