@@ -72,14 +72,15 @@ def last_run(home: Path) -> dict:
 
 
 def published_rows(home: Path) -> int:
-    """Rows currently visible in the dataset (current snapshot's data files)."""
+    """Rows currently visible in the dataset (data files minus their deleted positions)."""
+    from exhub.publish.deletes import live_files
     from exhub.publish.tables import open_catalog
 
     catalog = open_catalog(
         f"sqlite:///{home / '.exhub' / 'catalog.db'}", str(home / ".exhub" / "warehouse")
     )
     table = catalog.load_table(("population", config.DATASET))
-    return sum(task.file.record_count for task in table.scan().plan_files())
+    return sum(live.live_rows for live in live_files(table))
 
 
 class Suite:

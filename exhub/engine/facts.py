@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from exhub.contracts import Contract
 from exhub.engine.hub import Hub
+from exhub.publish.deletes import live_files
 from exhub.publish.tables import RUN_ID_PROPERTY, load_table_or_none
 
 
@@ -19,7 +20,13 @@ def row_count(table) -> int:
     snapshot = table.current_snapshot() if table is not None else None
     if snapshot is None or snapshot.summary is None:
         return 0
-    return int(snapshot.summary["total-records"] or 0)
+    return _live_total(snapshot.summary)
+
+
+def _live_total(summary) -> int:
+    # total-records counts every row of the data files, including those delete files remove.
+    records = int(summary["total-records"] or 0)
+    return records - int(summary["total-position-deletes"] or 0)
 
 
 def rows_per_source(table) -> dict[str, int]:
@@ -27,10 +34,17 @@ def rows_per_source(table) -> dict[str, int]:
     counts: dict[str, int] = {}
     if table is None or table.current_snapshot() is None:
         return counts
-    for task in table.scan(selected_fields=("_source",)).plan_files():
-        source = task.file.partition[0]
-        counts[source] = counts.get(source, 0) + task.file.record_count
+    for live in live_files(table):
+        source = live.data.partition[0]
+        counts[source] = counts.get(source, 0) + live.live_rows
     return dict(sorted(counts.items()))
+
+
+def _removed(summary) -> int:
+    # Rows of dropped data files, plus rows newly marked deleted (net of delete files dropped).
+    removed = int(summary["deleted-records"] or 0)
+    removed += int(summary["added-position-deletes"] or 0)
+    return removed - int(summary["removed-position-deletes"] or 0)
 
 
 def history(table) -> list[dict]:
@@ -50,8 +64,8 @@ def history(table) -> list[dict]:
                 "source": summary["exhub.source"] if summary else None,
                 "operation": summary.operation.value if summary else None,
                 "added": int(summary["added-records"] or 0) if summary else 0,
-                "removed": int(summary["deleted-records"] or 0) if summary else 0,
-                "total": int(summary["total-records"] or 0) if summary else 0,
+                "removed": _removed(summary) if summary else 0,
+                "total": _live_total(summary) if summary else 0,
             }
         )
     return rows

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,23 +18,11 @@ from exhub.sources import SourceConfig, StreamConfig
 
 log = logging.getLogger("exhub.run")
 Progress = Callable[[str, int], None]
-FAILPOINT_ENV = "EXHUB_FAILPOINT"
 
 
 def new_run_id() -> str:
     """Readable, time-sortable run id, e.g. ``20261126T120501Z-1f2e3d4c``."""
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
-
-
-def failpoint(name: str) -> None:
-    """Kill the process here when ``EXHUB_FAILPOINT`` names this boundary.
-
-    The crash tests use it to prove every stage boundary is safe to die at: SIGKILL leaves
-    no chance to clean up, exactly like an OOM kill or a pulled plug.
-    """
-    if os.environ.get(FAILPOINT_ENV) == name:
-        log.warning("failpoint %s: killing the process", name)
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass

@@ -21,10 +21,11 @@ import pyarrow.parquet as pq
 
 from connectors import Capability, ReadRequest, load_connector
 from exhub.contracts import Contract, DriftPolicy
-from exhub.engine.run import RunPlan, Timer, failpoint
+from exhub.engine.run import RunPlan, Timer
 from exhub.engine.validating import conform_and_validate, write_run_report
 from exhub.errors import GateFailedError, TerminalError
 from exhub.extract import LandingManifest, extract_to_landing, iter_landed, iter_rejects
+from exhub.failpoints import failpoint
 from exhub.publish import commit_run, committed_snapshot, ensure_table
 from exhub.publish.commit import key_strings
 from exhub.sources import StreamConfig

@@ -9,33 +9,41 @@ state before the run or after it, never between:
 
 * full refresh: the source's partition (``_source``) is swapped for the staged files, and
   the keys that disappeared from the source are counted as deleted;
-* merge: data files of the source holding a key the run brings (or deletes) are rewritten
-  without those rows (copy-on-write), then the staged files are added.
+* merge: rows of the source whose key the run brings (or deletes) are marked deleted in
+  position-delete files (merge-on-read, see ``deletes.py``), then the staged files are added.
+  A data file left with no live row is dropped instead. Maintenance later folds the deletes
+  back into the data files.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyiceberg.exceptions import CommitFailedException, ValidationException
-from pyiceberg.expressions import EqualTo
 from pyiceberg.io.pyarrow import parquet_files_to_data_files
 from pyiceberg.table import Table, TableProperties
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from exhub.errors import CommitConflictError
-from exhub.parquet import open_writer
+from exhub.failpoints import failpoint
+from exhub.publish.deletes import (
+    LiveFile,
+    deleted_positions,
+    live_files,
+    live_rows_sql,
+    write_position_deletes,
+)
+from exhub.publish.row_delta import RowDelta
 from exhub.publish.tables import RUN_ID_PROPERTY, data_folder
 from exhub.validate.gate import bounded_duckdb, count_true
 
 KEY_SEPARATOR = "\x1f"
-REWRITE_BATCH_ROWS = 100_000
+SCAN_BATCH_ROWS = 100_000
 CONFLICTS = (CommitFailedException, ValidationException)
 
 
@@ -66,10 +74,6 @@ def key_strings(table: pa.Table, key: Sequence[str]) -> pa.Array:
     return pc.binary_join_element_wise(*parts, KEY_SEPARATOR)
 
 
-def _local(path: str) -> str:
-    return path.removeprefix("file://")
-
-
 def _keys_of(files: Sequence[str], key: Sequence[str]) -> pa.Array:
     arrays = [key_strings(pq.read_table(f, columns=list(key)), key) for f in files]
     if not arrays:
@@ -77,45 +81,45 @@ def _keys_of(files: Sequence[str], key: Sequence[str]) -> pa.Array:
     return pc.unique(pa.chunked_array(arrays, pa.string()).combine_chunks())
 
 
-def _rewrite_without(
-    table: Table,
-    path: str,
-    key: Sequence[str],
-    doomed: pa.Array,
-    incoming: pa.Array,
-    out_folder: Path,
-) -> tuple[int, int, str | None]:
-    """Copy one data file without the rows whose key is doomed, a batch at a time.
+@dataclass
+class FileHits:
+    """Rows of one live data file that a merge deletes."""
 
-    Returns the rows dropped, how many of them the run replaces, and the new file (None when
-    nothing is left, or when nothing was dropped and the file stays as it is).
-    """
-    with table.io.new_input(path).open() as handle:
-        source = pq.ParquetFile(handle)
-        hits = replaced = 0
-        for batch in source.iter_batches(batch_size=REWRITE_BATCH_ROWS, columns=list(key)):
+    live: LiveFile
+    positions: np.ndarray  # every deleted position of the file afterwards, old and new
+    deleted: int  # newly deleted rows whose key the run does not bring back
+    replaced: int  # newly deleted rows whose key the run brings a new version of
+
+    @property
+    def emptied(self) -> bool:
+        """No live row is left: drop the data file instead of writing deletes for it."""
+        return len(self.positions) >= self.live.data.record_count
+
+
+def _hits_in(
+    table: Table, live: LiveFile, key: Sequence[str], doomed: pa.Array, incoming: pa.Array
+) -> FileHits | None:
+    """Positions of live rows whose key is doomed, reading only the key columns."""
+    already = deleted_positions(table, live)
+    found: list[np.ndarray] = []
+    replaced = offset = 0
+    with table.io.new_input(live.data.file_path).open() as handle:
+        for batch in pq.ParquetFile(handle).iter_batches(
+            batch_size=SCAN_BATCH_ROWS, columns=list(key)
+        ):
             existing = key_strings(pa.Table.from_batches([batch]), key)
-            hit = pc.is_in(existing, value_set=doomed)
-            hits += count_true(hit)
-            replaced += count_true(pc.and_(hit, pc.is_in(existing, value_set=incoming)))
-        if not hits or hits == source.metadata.num_rows:
-            return hits, replaced, None
-        out_folder.mkdir(parents=True, exist_ok=True)
-        target = out_folder / f"rewrite-{secrets.token_hex(8)}.parquet"
-        writer = None
-        try:
-            for batch in source.iter_batches(batch_size=REWRITE_BATCH_ROWS):
-                rows = pa.Table.from_batches([batch])
-                kept = rows.filter(pc.invert(pc.is_in(key_strings(rows, key), value_set=doomed)))
-                if not kept.num_rows:
-                    continue
-                if writer is None:
-                    writer = open_writer(target, kept.schema, kept)
-                writer.write_table(kept)
-        finally:
-            if writer is not None:
-                writer.close()
-    return hits, replaced, str(target)
+            hit = pc.fill_null(pc.is_in(existing, value_set=doomed), False)
+            rows = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
+            if rows.size and already.size:
+                rows = rows[~np.isin(rows + offset, already, assume_unique=True)]
+            if rows.size:
+                replaced += count_true(pc.is_in(existing.take(rows), value_set=incoming))
+                found.append(rows + offset)
+            offset += batch.num_rows
+    if not found:
+        return None
+    new = np.concatenate(found)
+    return FileHits(live, np.union1d(already, new), len(new) - replaced, replaced)
 
 
 def _ensure_name_mapping(tx) -> None:
@@ -125,37 +129,45 @@ def _ensure_name_mapping(tx) -> None:
         tx.set_properties(**{TableProperties.DEFAULT_NAME_MAPPING: mapping})
 
 
-def _gone_from_source(old: Sequence[str], new: Sequence[str], key: Sequence[str]) -> int:
-    """Rows of the old partition whose key the new full read no longer has (spills to disk)."""
+def _gone_from_source(old: Sequence[LiveFile], new: Sequence[str], key: Sequence[str]) -> int:
+    """Live rows of the old partition whose key the new full read no longer has (spills)."""
     if not old:
         return 0
     columns = ", ".join(f'"{k}"' for k in key)
     con = bounded_duckdb()
     try:
         if not new:
-            return con.execute("SELECT count(*) FROM read_parquet(?)", [list(old)]).fetchone()[0]
+            sql = f"SELECT count(*) FROM ({live_rows_sql(old, columns)})"
+            return con.execute(sql).fetchone()[0]
         return con.execute(
-            f"SELECT count(*) FROM (SELECT {columns} FROM read_parquet(?)) o "
-            f"ANTI JOIN (SELECT {columns} FROM read_parquet(?)) n USING ({columns})",
-            [list(old), list(new)],
+            f"SELECT count(*) FROM ({live_rows_sql(old, columns)}) o "
+            f"ANTI JOIN (SELECT {columns} FROM read_parquet(?, hive_partitioning=false)) n "
+            f"USING ({columns})",
+            [list(new)],
         ).fetchone()[0]
     finally:
         con.close()
 
 
+def _add_staged(tx, delta: RowDelta, table: Table, files: Sequence[str]) -> None:
+    for data_file in parquet_files_to_data_files(table.io, tx.table_metadata, iter(files)):
+        delta.append_data_file(data_file)
+
+
 def _replace_source(
     table: Table, files: Sequence[str], *, source_id: str, key: Sequence[str], properties: dict
 ) -> tuple[int, int]:
-    tasks = list(table.scan(row_filter=EqualTo("_source", source_id)).plan_files())
-    before = sum(task.file.record_count for task in tasks)
-    gone = _gone_from_source([_local(t.file.file_path) for t in tasks], files, key)
+    old = live_files(table, source_id=source_id)
+    before = sum(f.live_rows for f in old)
+    gone = _gone_from_source(old, files, key)
     with table.transaction() as tx:
         _ensure_name_mapping(tx)
-        with tx.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
-            for task in tasks:
-                overwrite.delete_data_file(task.file)
-            for data_file in parquet_files_to_data_files(table.io, tx.table_metadata, iter(files)):
-                overwrite.append_data_file(data_file)
+        with RowDelta(tx, properties) as delta:
+            for live in old:
+                delta.delete_data_file(live.data)
+                for delete_file in live.deletes:
+                    delta.remove_delete_file(delete_file)
+            _add_staged(tx, delta, table, files)
     return gone, before - gone
 
 
@@ -168,36 +180,30 @@ def _merge(
     delete_keys: pa.Array | None,
     properties: dict,
 ) -> tuple[int, int]:
-    tasks = list(table.scan(row_filter=EqualTo("_source", source_id)).plan_files())
+    """Merge on read: position deletes for the rows the run replaces or deletes."""
+    live = live_files(table, source_id=source_id)
     # The source's first publish has nothing to merge into: skip reading the new keys.
-    incoming = _keys_of(files, key) if tasks else pa.array([], pa.string())
+    incoming = _keys_of(files, key) if live else pa.array([], pa.string())
     doomed = pc.unique(pa.concat_arrays([incoming, delete_keys])) if delete_keys else incoming
-    deleted = replaced = 0
-    rewritten: list[str] = []
-    out_folder = data_folder(table, source_id)
     if not len(doomed):
-        tasks = []
-    dropped = []
-    for task in tasks:
-        hits, replaced_here, path = _rewrite_without(
-            table, task.file.file_path, key, doomed, incoming, out_folder
-        )
-        if not hits:
-            continue
-        dropped.append(task.file)
-        replaced += replaced_here
-        deleted += hits - replaced_here
-        if path is not None:
-            rewritten.append(path)
+        live = []
+    hits = [h for f in live if (h := _hits_in(table, f, key, doomed, incoming)) is not None]
+    folder = data_folder(table, source_id)
     with table.transaction() as tx:
         _ensure_name_mapping(tx)
-        with tx.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
-            for data_file in dropped:
-                overwrite.delete_data_file(data_file)
-            added = [*rewritten, *files]
-            for data_file in parquet_files_to_data_files(table.io, tx.table_metadata, iter(added)):
-                overwrite.append_data_file(data_file)
-    return deleted, replaced
+        with RowDelta(tx, properties) as delta:
+            for hit in hits:
+                for delete_file in hit.live.deletes:
+                    delta.remove_delete_file(delete_file)
+                if hit.emptied:
+                    delta.delete_data_file(hit.live.data)
+                else:
+                    delta.add_delete_file(
+                        write_position_deletes(table, hit.live, hit.positions, folder)
+                    )
+            _add_staged(tx, delta, table, files)
+            failpoint("merge_files_written")
+    return sum(h.deleted for h in hits), sum(h.replaced for h in hits)
 
 
 @retry(

@@ -1,9 +1,10 @@
-"""Dataset maintenance: expire old snapshots, compact small files, delete orphans, prune landing.
+"""Dataset maintenance: expire snapshots, compact files (folding in deletes), delete orphans.
 
 Every deletion is guarded: snapshots tagged by an auditor (Iceberg tags) and the current
 snapshot are never expired; a file is deleted only when no remaining snapshot references it
 AND it is older than ``orphan_guard_hours`` (a publish in flight writes files before it
-commits them, so young unreferenced files may be about to become live).
+commits them, so young unreferenced files may be about to become live). Landing folders
+older than their retention are pruned.
 """
 
 from __future__ import annotations
@@ -15,17 +16,22 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.io.pyarrow import parquet_files_to_data_files
 from pyiceberg.table import Table
 
 from exhub.parquet import open_writer
+from exhub.publish.deletes import LiveFile, deleted_positions, live_files
+from exhub.publish.row_delta import RowDelta
 from exhub.publish.tables import load_table_or_none
 
 log = logging.getLogger("exhub.maintenance")
 COMPACT_TARGET_ROWS = 1_000_000
 COMPACT_BATCH_ROWS = 100_000
+# Merges leave position deletes; once they hide this share of a partition, rewrite it.
+COMPACT_DELETED_SHARE = 0.1
 
 
 @dataclass
@@ -70,54 +76,74 @@ def expire_snapshots(
         table.maintenance.expire_snapshots().by_ids(doomed).commit()
 
 
-def _batches_of(files) -> Iterator[pa.Table]:
-    """Every row of the files, a bounded batch at a time (memory never holds a whole file)."""
-    for data_file in files:
-        source = pq.ParquetFile(_local(data_file.file_path))
+def _live_batches(table: Table, files: list[LiveFile]) -> Iterator[pa.Table]:
+    """The live rows of the files, a bounded batch at a time (deleted positions skipped)."""
+    for live in files:
+        deleted = deleted_positions(table, live)
+        offset = 0
+        source = pq.ParquetFile(live.path)
         for batch in source.iter_batches(batch_size=COMPACT_BATCH_ROWS):
-            yield pa.Table.from_batches([batch])
+            piece = pa.Table.from_batches([batch])
+            if deleted.size:
+                positions = np.arange(offset, offset + batch.num_rows)
+                piece = piece.filter(pa.array(~np.isin(positions, deleted, assume_unique=True)))
+            offset += batch.num_rows
+            if piece.num_rows:
+                yield piece
+
+
+def needs_compaction(files: list[LiveFile], min_files: int) -> bool:
+    """Too many files, or delete files hiding a large share of the rows readers skip."""
+    rows = sum(f.data.record_count for f in files)
+    deleted = sum(f.deleted_rows for f in files)
+    return len(files) >= min_files or (deleted > 0 and deleted >= COMPACT_DELETED_SHARE * rows)
 
 
 def compact(table: Table, min_files: int, report: MaintenanceReport, dry_run: bool) -> None:
-    """Rewrite each source partition with too many files into few, in one snapshot each."""
-    if table.current_snapshot() is None:
-        return
-    by_source: dict[str, list] = {}
-    for task in table.scan().plan_files():
-        by_source.setdefault(task.file.partition[0], []).append(task.file)
+    """Rewrite source partitions into few files without deleted rows, one snapshot each."""
+    by_source: dict[str, list[LiveFile]] = {}
+    for live in live_files(table):
+        by_source.setdefault(live.data.partition[0], []).append(live)
     for source, files in sorted(by_source.items()):
-        if len(files) < min_files:
+        if not needs_compaction(files, min_files):
             continue
         report.compacted_partitions.append(source)
         report.files_compacted += len(files)
         if dry_run:
             continue
-        folder = _local(files[0].file_path).parent
-        written: list[str] = []
-        writer, rows_in_file = None, 0
-        for piece in _batches_of(files):
-            if writer is None or rows_in_file >= COMPACT_TARGET_ROWS:
-                if writer is not None:
-                    writer.close()
-                path = folder / f"compact-{datetime.now(UTC):%Y%m%dT%H%M%S}-{len(written)}.parquet"
-                writer = open_writer(path, piece.schema, piece)
-                written.append(str(path))
-                rows_in_file = 0
-            writer.write_table(piece)
-            rows_in_file += piece.num_rows
-        if writer is not None:
-            writer.close()
+        written = _write_compacted(table, files)
         with table.transaction() as tx:
             properties = {"exhub.operation": "compact", "exhub.source": source}
-            with tx.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
-                for data_file in files:
-                    overwrite.delete_data_file(data_file)
+            with RowDelta(tx, properties) as delta:
+                for live in files:
+                    delta.delete_data_file(live.data)
+                    for delete_file in live.deletes:
+                        delta.remove_delete_file(delete_file)
                 for data_file in parquet_files_to_data_files(
                     table.io, tx.table_metadata, iter(written)
                 ):
-                    overwrite.append_data_file(data_file)
+                    delta.append_data_file(data_file)
         table.refresh()
         log.info("compacted %s files of %s into %s", len(files), source, len(written))
+
+
+def _write_compacted(table: Table, files: list[LiveFile]) -> list[str]:
+    folder = Path(files[0].path).parent
+    written: list[str] = []
+    writer, rows_in_file = None, 0
+    for piece in _live_batches(table, files):
+        if writer is None or rows_in_file >= COMPACT_TARGET_ROWS:
+            if writer is not None:
+                writer.close()
+            path = folder / f"compact-{datetime.now(UTC):%Y%m%dT%H%M%S}-{len(written)}.parquet"
+            writer = open_writer(path, piece.schema, piece)
+            written.append(str(path))
+            rows_in_file = 0
+        writer.write_table(piece)
+        rows_in_file += piece.num_rows
+    if writer is not None:
+        writer.close()
+    return written
 
 
 def delete_orphans(
@@ -126,7 +152,8 @@ def delete_orphans(
     """Delete data files no snapshot references, if older than the guard age."""
     referenced = set()
     if table.current_snapshot() is not None:
-        paths = table.inspect.all_data_files().column("file_path").to_pylist()
+        # Data and delete files: a live delete file is as referenced as the data it masks.
+        paths = table.inspect.all_files().column("file_path").to_pylist()
         referenced = {str(_local(p)) for p in paths}
     data = _local(table.location()) / "data"
     if not data.exists():

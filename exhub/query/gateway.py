@@ -1,9 +1,9 @@
 """DuckDB query gateway over the published Iceberg datasets.
 
 Each dataset is planned by pyiceberg (current snapshot, or the one current at ``as_of``)
-and exposed to DuckDB as an Arrow dataset, so DuckDB itself never touches the file
-system: external access is disabled and the configuration locked before the user's SQL
-runs. Only one SELECT statement is accepted.
+and exposed to DuckDB as a view over exactly the planned data and delete files: those are
+the only allowed paths, external access is disabled and the configuration locked before
+the user's SQL runs. Only one SELECT statement is accepted.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pyiceberg.table import Table
 from exhub.duck import connect as offline_duckdb
 from exhub.engine.hub import Hub
 from exhub.errors import QueryError
+from exhub.publish.deletes import LiveFile, live_files, live_rows_sql, referenced_paths
 from exhub.publish.tables import dataset_arrow_schema, load_table_or_none
 
 ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT}
@@ -38,20 +39,12 @@ def _empty(schema: pa.Schema) -> pa.Table:
     return pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema)
 
 
-def data_files(table: Table, as_of: datetime | None) -> list[str]:
-    """Parquet files of the snapshot current now (or at ``as_of``)."""
+def data_files(table: Table, as_of: datetime | None) -> list[LiveFile]:
+    """Data files (with their delete files) of the snapshot current now (or at ``as_of``)."""
     snapshot_id = _snapshot_at(table, as_of)
     if snapshot_id is None:
         return []
-    files = []
-    for task in table.scan(snapshot_id=snapshot_id).plan_files():
-        if task.delete_files:
-            raise QueryError(
-                f"{'.'.join(table.name())} has delete files, which the gateway cannot apply yet",
-                fix="run `exhub maintain` to rewrite them",
-            )
-        files.append(task.file.file_path.removeprefix("file://"))
-    return files
+    return live_files(table, snapshot_id=snapshot_id)
 
 
 def check_select(sql: str) -> None:
@@ -76,12 +69,13 @@ def check_select(sql: str) -> None:
 def open_query_connection(hub: Hub, *, as_of: datetime | None = None) -> duckdb.DuckDBPyConnection:
     """A locked-down DuckDB connection with every published dataset as a view.
 
-    DuckDB reads the planned data files itself (statistics pruning, parallel scans), but only
-    those: they are the only allowed paths once external access is switched off, and the
-    configuration is locked so no query can switch it back.
+    DuckDB reads the planned data files itself (statistics pruning, parallel scans), minus
+    the rows their position-delete files mark deleted. Those files are the only allowed paths
+    once external access is switched off, and the configuration is locked so no query can
+    switch it back.
     """
     con = offline_duckdb(threads=2)
-    views: dict[str, list[str]] = {}
+    views: dict[str, list[LiveFile]] = {}
     for record in hub.repository.list_datasets():
         contract = hub.contracts.get(f"{record.name}@{record.current_version}")
         table = load_table_or_none(hub.iceberg, contract)
@@ -91,10 +85,9 @@ def open_query_connection(hub: Hub, *, as_of: datetime | None = None) -> duckdb.
         else:
             # Registered but never published: an empty table, so queries still resolve.
             con.register(record.name, _empty(dataset_arrow_schema(contract)))
-    con.execute("SET allowed_paths = ?", [[f for files in views.values() for f in files]])
+    con.execute("SET allowed_paths = ?", [[p for f in views.values() for p in referenced_paths(f)]])
     for name, files in views.items():
-        quoted = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet([{quoted}])')
+        con.execute(f'CREATE VIEW "{name}" AS {live_rows_sql(files)}')
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import sqlite3
 
 import pytest
 
@@ -108,3 +109,51 @@ def test_killed_run_then_rerun_gives_exact_dataset(world, hub_home, catalog_env,
 def _dataset_exists(home, env) -> bool:
     result = run_exhub("datasets", "list", "--format", "json", home=home, env=env, check=True)
     return any(d["name"] == "person" for d in json.loads(result.stdout))
+
+
+def _rows(home, env) -> list[tuple[str, str]]:
+    result = run_exhub(
+        "query",
+        "--format",
+        "json",
+        "SELECT resident_id, address FROM person ORDER BY 1",
+        home=home,
+        env=env,
+        check=True,
+    )
+    return [(row["resident_id"], row["address"]) for row in json.loads(result.stdout)]
+
+
+def test_merge_killed_after_writing_its_delete_files_reruns_exactly(
+    tmp_path_factory, hub_home, catalog_env
+):
+    root = tmp_path_factory.mktemp("merge_world")
+    build_world(root, scale=0.05)
+    reference = tmp_path_factory.mktemp("merge_reference")
+    for home, env in ((reference, {}), (hub_home, catalog_env)):
+        _deploy(home, root)
+        run_exhub("sync", "ps_hukou", home=home, env=env, check=True)
+    before = _rows(hub_home, catalog_env)
+    keys = [key for key, _ in before][::20]
+    with sqlite3.connect(root / "legacy" / "hukou.db") as con:
+        con.execute(
+            "UPDATE T_RK_JBXX SET ZZ = '安徽省合肥市新地址9号', GXSJ = '2030-06-01 00:00:00' "
+            f"WHERE SFZH IN ({','.join('?' * len(keys))})",
+            keys,
+        )
+    con.close()
+    run_exhub("sync", "ps_hukou", home=reference, check=True)
+    expected = _rows(reference, {})
+
+    crashed = run_exhub(
+        "sync",
+        "ps_hukou",
+        home=hub_home,
+        env={**catalog_env, "EXHUB_FAILPOINT": "merge_files_written"},
+    )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    assert _rows(hub_home, catalog_env) == before, "the killed merge became visible"
+
+    run_exhub("sync", "ps_hukou", home=hub_home, env=catalog_env, check=True)
+    assert _rows(hub_home, catalog_env) == expected
+    assert sum(address == "安徽省合肥市新地址9号" for _, address in expected) == len(keys)

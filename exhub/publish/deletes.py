@@ -1,0 +1,175 @@
+"""Merge-on-read: Iceberg position-delete files, one per data file.
+
+A merge marks the rows it replaces as deleted instead of copying whole data files without
+them, so an incremental run writes what changed, not the table. Each data file has at most
+one live delete file (file-scoped, as Iceberg recommends): a later merge that hits the same
+data file writes a new delete file holding the old positions and the new ones, and removes
+the old one in the same snapshot. So positions are never counted twice and the live rows of
+a file are ``record_count`` minus its delete file's ``record_count``.
+
+The delete file's ``file_path`` bounds name the one data file it applies to, which lets
+pyiceberg (and any Iceberg reader) attach it to that file alone.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyiceberg.conversions import to_bytes
+from pyiceberg.expressions import AlwaysTrue, EqualTo
+from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+from pyiceberg.table import Table
+from pyiceberg.types import LongType, StringType
+
+PATH_FIELD_ID = 2147483546
+POS_FIELD_ID = 2147483545
+POSITION_DELETE_SCHEMA = pa.schema(
+    [
+        pa.field("file_path", pa.string(), False, {"PARQUET:field_id": str(PATH_FIELD_ID)}),
+        pa.field("pos", pa.int64(), False, {"PARQUET:field_id": str(POS_FIELD_ID)}),
+    ]
+)
+
+
+def local_path(uri: str) -> str:
+    """A warehouse file's path on this machine."""
+    return uri.removeprefix("file://")
+
+
+@dataclass(frozen=True)
+class LiveFile:
+    """A data file of a snapshot and the position-delete files that apply to it."""
+
+    data: DataFile
+    deletes: tuple[DataFile, ...] = ()
+
+    @property
+    def path(self) -> str:
+        """Local path of the data file."""
+        return local_path(self.data.file_path)
+
+    @property
+    def deleted_rows(self) -> int:
+        """Rows of the file that delete files mark deleted."""
+        return sum(d.record_count for d in self.deletes)
+
+    @property
+    def live_rows(self) -> int:
+        """Rows of the file readers see."""
+        return self.data.record_count - self.deleted_rows
+
+
+def live_files(
+    table: Table, *, source_id: str | None = None, snapshot_id: int | None = None
+) -> list[LiveFile]:
+    """Data files of the current snapshot (or ``snapshot_id``), with their delete files."""
+    if snapshot_id is None and table.current_snapshot() is None:
+        return []
+    row_filter = EqualTo("_source", source_id) if source_id is not None else AlwaysTrue()
+    scan = table.scan(row_filter=row_filter, snapshot_id=snapshot_id)
+    return [
+        LiveFile(task.file, tuple(sorted(task.delete_files, key=lambda d: d.file_path)))
+        for task in scan.plan_files()
+    ]
+
+
+def deleted_positions(table: Table, live: LiveFile) -> np.ndarray:
+    """Sorted row positions of the data file that are deleted."""
+    if not live.deletes:
+        return np.empty(0, np.int64)
+    parts = []
+    for delete_file in live.deletes:
+        with table.io.new_input(delete_file.file_path).open() as handle:
+            rows = pq.read_table(handle, columns=["file_path", "pos"])
+        # A delete file written by another engine may cover several data files.
+        paths = rows.column("file_path").to_numpy(zero_copy_only=False)
+        mask = np.asarray(paths == live.data.file_path)
+        parts.append(rows.column("pos").to_numpy()[mask].astype(np.int64, copy=False))
+    return np.unique(np.concatenate(parts))
+
+
+def write_position_deletes(
+    table: Table, live: LiveFile, positions: np.ndarray, folder: Path
+) -> DataFile:
+    """Write the delete file of one data file (all its deleted positions, sorted)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"delete-{secrets.token_hex(8)}.parquet"
+    positions = np.sort(positions.astype(np.int64, copy=False))
+    rows = pa.table(
+        {
+            "file_path": pa.array([live.data.file_path], pa.string()).take(
+                pa.array(np.zeros(len(positions), np.int64))
+            ),
+            "pos": pa.array(positions, pa.int64()),
+        },
+        schema=POSITION_DELETE_SCHEMA,
+    )
+    pq.write_table(rows, target, compression="zstd", use_dictionary=["file_path"])
+    path_bytes = to_bytes(StringType(), live.data.file_path)
+    return DataFile.from_args(
+        content=DataFileContent.POSITION_DELETES,
+        file_path=str(target),
+        file_format=FileFormat.PARQUET,
+        partition=live.data.partition,
+        file_size_in_bytes=target.stat().st_size,
+        record_count=len(positions),
+        lower_bounds={
+            PATH_FIELD_ID: path_bytes,
+            POS_FIELD_ID: to_bytes(LongType(), int(positions[0])),
+        },
+        upper_bounds={
+            PATH_FIELD_ID: path_bytes,
+            POS_FIELD_ID: to_bytes(LongType(), int(positions[-1])),
+        },
+        sort_order_id=None,
+        spec_id=live.data.spec_id,
+        equality_ids=None,
+        key_metadata=None,
+    )
+
+
+def _quoted(paths: Sequence[str]) -> str:
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+
+
+def referenced_paths(files: Sequence[LiveFile]) -> list[str]:
+    """Every local file a reader of these live files opens (data and delete files)."""
+    paths = [f.path for f in files]
+    paths += sorted({local_path(d.file_path) for f in files for d in f.deletes})
+    return paths
+
+
+def live_rows_sql(files: Sequence[LiveFile], columns: str = "*") -> str:
+    """A DuckDB SELECT of the rows readers see: data files minus their deleted positions.
+
+    Files without deletes are read as they are (the fast path, statistics pruning intact);
+    the others are anti-joined on (file, row number) with their delete files. Hive
+    partitioning is off: the folder name ``_source=...`` must not become a column value.
+    """
+    clean = [f.path for f in files if not f.deletes]
+    dirty = [f for f in files if f.deletes]
+    parts = []
+    if clean:
+        parts.append(
+            f"SELECT {columns} FROM read_parquet({_quoted(clean)}, hive_partitioning=false)"
+        )
+    if dirty:
+        deletes = sorted({local_path(d.file_path) for f in dirty for d in f.deletes})
+        picked = "d.* EXCLUDE (filename, file_row_number)" if columns == "*" else columns
+        parts.append(
+            f"SELECT {picked} FROM read_parquet({_quoted([f.path for f in dirty])}, "
+            "filename=true, file_row_number=true, hive_partitioning=false) d "
+            "ANTI JOIN (SELECT regexp_replace(file_path, '^file://', '') AS _exhub_deleted_file, "
+            f"pos AS _exhub_deleted_pos FROM read_parquet({_quoted(deletes)}, "
+            "hive_partitioning=false)) x "
+            "ON d.filename = x._exhub_deleted_file AND d.file_row_number = x._exhub_deleted_pos"
+        )
+    if not parts:
+        raise ValueError("no data files to read")
+    return " UNION ALL ".join(parts)

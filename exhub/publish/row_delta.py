@@ -1,0 +1,134 @@
+"""An Iceberg overwrite snapshot that also adds and removes position-delete files.
+
+pyiceberg 0.12 reads position deletes but has no operation that writes them: its overwrite
+only knows data files, so a merge could only copy every touched data file without the
+changed rows. ``RowDelta`` is that overwrite plus what Iceberg's Java ``RowDelta`` adds: a
+delete manifest for new position-delete files, and rewritten delete manifests that mark
+replaced ones DELETED. It relies on pyiceberg's snapshot producer internals; the tests in
+tests/unit/publish read every table it writes back through pyiceberg's own scan, so a
+pyiceberg upgrade that changes them fails there first.
+"""
+
+from __future__ import annotations
+
+from pyiceberg.exceptions import ValidationException
+from pyiceberg.manifest import (
+    DataFile,
+    DataFileContent,
+    ManifestContent,
+    ManifestEntry,
+    ManifestEntryStatus,
+    ManifestFile,
+    ManifestWriterV2,
+)
+from pyiceberg.partitioning import PartitionSpec
+from pyiceberg.table import Transaction
+from pyiceberg.table.snapshots import Operation, Summary
+from pyiceberg.table.update.snapshot import _OverwriteFiles
+
+
+class _DeleteManifestWriter(ManifestWriterV2):
+    """A v2 manifest of delete files (pyiceberg's writer only writes data manifests)."""
+
+    def content(self) -> ManifestContent:
+        return ManifestContent.DELETES
+
+    @property
+    def _meta(self) -> dict[str, str]:
+        return {**super()._meta, "content": "deletes"}
+
+
+class RowDelta(_OverwriteFiles):
+    """One snapshot that adds/removes data files and adds/removes position-delete files."""
+
+    def __init__(self, transaction: Transaction, snapshot_properties: dict[str, str]) -> None:
+        has_snapshot = transaction.table_metadata.current_snapshot() is not None
+        super().__init__(
+            operation=Operation.OVERWRITE if has_snapshot else Operation.APPEND,
+            transaction=transaction,
+            io=transaction._table.io,
+            snapshot_properties=snapshot_properties,
+        )
+        self._added_delete_files: list[DataFile] = []
+        self._removed_delete_files: set[DataFile] = set()
+
+    def add_delete_file(self, delete_file: DataFile) -> RowDelta:
+        """Add a position-delete file."""
+        if delete_file.content != DataFileContent.POSITION_DELETES:
+            raise ValueError(f"not a position-delete file: {delete_file.file_path}")
+        self._added_delete_files.append(delete_file)
+        return self
+
+    def remove_delete_file(self, delete_file: DataFile) -> RowDelta:
+        """Remove a live position-delete file (its data file was rewritten or dropped)."""
+        self._removed_delete_files.add(delete_file)
+        return self
+
+    def _delete_manifest_writer(self, spec: PartitionSpec) -> _DeleteManifestWriter:
+        return _DeleteManifestWriter(
+            spec, self.schema(), self.new_manifest_output(), self._snapshot_id, self._compression
+        )
+
+    def _without_removed(self, manifest: ManifestFile, found: set[DataFile]) -> ManifestFile:
+        entries = manifest.fetch_manifest_entry(io=self._io, discard_deleted=True)
+        if not any(entry.data_file in self._removed_delete_files for entry in entries):
+            return manifest
+        with self._delete_manifest_writer(self.spec(manifest.partition_spec_id)) as writer:
+            for entry in entries:
+                removed = entry.data_file in self._removed_delete_files
+                status = ManifestEntryStatus.DELETED if removed else ManifestEntryStatus.EXISTING
+                if removed:
+                    found.add(entry.data_file)
+                writer.add_entry(
+                    ManifestEntry.from_args(
+                        status=status,
+                        snapshot_id=self._snapshot_id if removed else entry.snapshot_id,
+                        sequence_number=entry.sequence_number,
+                        file_sequence_number=entry.file_sequence_number,
+                        data_file=entry.data_file,
+                    )
+                )
+        return writer.to_manifest_file()
+
+    def _existing_manifests(self) -> list[ManifestFile]:
+        kept = super()._existing_manifests()
+        if not self._removed_delete_files:
+            return kept
+        found: set[DataFile] = set()
+        manifests = [
+            self._without_removed(m, found) if m.content == ManifestContent.DELETES else m
+            for m in kept
+        ]
+        if missing := self._removed_delete_files - found:
+            # Another writer replaced them first: the retry recomputes from the new state.
+            paths = ", ".join(sorted(f.file_path for f in missing))
+            raise ValidationException(f"delete files are no longer live: {paths}")
+        return manifests
+
+    def _manifests(self) -> list[ManifestFile]:
+        manifests = super()._manifests()
+        if not self._added_delete_files:
+            return manifests
+        with self._delete_manifest_writer(self._transaction.table_metadata.spec()) as writer:
+            for delete_file in self._added_delete_files:
+                writer.add(
+                    ManifestEntry.from_args(
+                        status=ManifestEntryStatus.ADDED,
+                        snapshot_id=self._snapshot_id,
+                        sequence_number=None,
+                        file_sequence_number=None,
+                        data_file=delete_file,
+                    )
+                )
+        return [*manifests, writer.to_manifest_file()]
+
+    def _summary(self, snapshot_properties: dict[str, str] | None = None) -> Summary:
+        # The parent's summary counts only the lists it knows; delete files are counted the
+        # same way (added/removed position deletes, total-position-deletes) while it runs.
+        data_added, data_removed = self._added_data_files, self._deleted_data_files
+        self._added_data_files = [*data_added, *self._added_delete_files]
+        self._deleted_data_files = data_removed | self._removed_delete_files
+        try:
+            return super()._summary(snapshot_properties or {})
+        finally:
+            self._added_data_files, self._deleted_data_files = data_added, data_removed

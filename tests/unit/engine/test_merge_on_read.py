@@ -1,0 +1,198 @@
+"""Incremental merges write position-delete files instead of copying data files.
+
+Every check reads the table twice: through the exhub gateway (DuckDB) and through
+pyiceberg's own scan, the reference reader any department's Iceberg client resembles.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import pyarrow.parquet as pq
+import pytest
+
+from exhub.demo.world import build_world
+from exhub.engine.facts import history, row_count, rows_per_source
+from exhub.engine.hub import Hub
+from exhub.engine.sync import register, sync_stream
+from exhub.publish.deletes import live_files
+from exhub.publish.maintenance import maintain
+from exhub.query import run_query
+from exhub.settings import load_settings
+from exhub.sources import config_hash, load_source
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def hukou(hub_home):
+    world = build_world(hub_home / "world", scale=0.05)
+    path = world.sources_dir / "ps_hukou.yaml"
+    settings = load_settings(hub_home).model_copy(
+        update={"sources_dir": str(world.sources_dir), "compact_min_files": 50}
+    )
+    hub = Hub(settings)
+    source = load_source(path)
+    register(hub, source, config_hash(path))
+    state = {"tick": 0}
+
+    def sync(**kwargs):
+        return sync_stream(hub, source, source.streams[0], source_file=path, **kwargs)
+
+    def change(every: int = 1, offset: int = 0, keys: list[str] | None = None) -> int:
+        """Give every n-th published resident (or these) a new address and update time."""
+        state["tick"] += 1
+        if keys is None:
+            keys = [key for key, _ in gateway_rows(hub)][offset::every]
+        with sqlite3.connect(world.root / "legacy" / "hukou.db") as con:
+            marks = ",".join("?" * len(keys))
+            changed = con.execute(
+                f"UPDATE T_RK_JBXX SET ZZ = ?, GXSJ = ? WHERE SFZH IN ({marks})",
+                [f"新地址{state['tick']}号", f"2030-01-{state['tick']:02d} 00:00:00", *keys],
+            ).rowcount
+        con.close()
+        assert changed == len(keys) > 0
+        return changed
+
+    return hub, sync, change
+
+
+def table_of(hub):
+    return hub.iceberg.load_table(("population", "person"))
+
+
+def gateway_rows(hub) -> list[tuple]:
+    rows = run_query(hub, "SELECT resident_id, address FROM person ORDER BY 1").to_pylist()
+    return [(r["resident_id"], r["address"]) for r in rows]
+
+
+def pyiceberg_rows(hub) -> list[tuple]:
+    table = table_of(hub).scan(selected_fields=("resident_id", "address")).to_arrow()
+    keys, addresses = table.column("resident_id"), table.column("address")
+    return sorted(zip(keys.to_pylist(), addresses.to_pylist(), strict=True))
+
+
+def assert_readers_agree(hub, expected_rows: int) -> list[tuple]:
+    rows = gateway_rows(hub)
+    assert rows == pyiceberg_rows(hub)
+    assert len(rows) == len({key for key, _ in rows}) == expected_rows
+    table = table_of(hub)
+    assert row_count(table) == expected_rows
+    assert sum(rows_per_source(table).values()) == expected_rows
+    return rows
+
+
+def test_merge_marks_rows_deleted_instead_of_copying_files(hukou):
+    hub, sync, change = hukou
+    first = sync()
+    files_before = {f.data.file_path for f in live_files(table_of(hub))}
+    changed = change(50)
+    second = sync()
+    assert second.published >= changed
+    live = live_files(table_of(hub))
+    # The first run's data files are all still there, untouched: nothing was rewritten.
+    assert files_before <= {f.data.file_path for f in live}
+    masked = [f for f in live if f.deletes]
+    assert masked and all(len(f.deletes) == 1 for f in masked)
+    assert sum(f.deleted_rows for f in live) == second.published
+    rows = assert_readers_agree(hub, first.published)
+    assert sum(address.startswith("新地址1号") for _, address in rows) == changed
+
+
+def test_repeated_merges_keep_one_delete_file_per_data_file(hukou):
+    hub, sync, change = hukou
+    first = sync()
+    for every, offset in ((7, 0), (5, 0), (3, 1)):
+        changed = change(every, offset)
+        summary = sync()
+        assert summary.published >= changed
+        live = live_files(table_of(hub))
+        assert all(len(f.deletes) <= 1 for f in live)
+        assert_readers_agree(hub, first.published)
+    snapshots = history(table_of(hub))
+    assert sum(s["added"] - s["removed"] for s in snapshots) == first.published
+    assert [s["total"] for s in snapshots] == [first.published] * len(snapshots)
+
+
+def test_a_data_file_with_no_live_row_left_is_dropped(hukou):
+    hub, sync, change = hukou
+    first = sync()
+    change(40)
+    sync()
+    small = {f.data.file_path for f in live_files(table_of(hub))} - {
+        f.data.file_path for f in live_files(table_of(hub), snapshot_id=_first_snapshot(hub))
+    }
+    assert small, "the merge added a data file"
+    (small_file,) = small
+    change(keys=pq.read_table(small_file, columns=["resident_id"]).column(0).to_pylist())
+    sync()
+    live = live_files(table_of(hub))
+    assert not small & {f.data.file_path for f in live}
+    masked_paths = {
+        path
+        for f in live
+        for d in f.deletes
+        for path in pq.read_table(d.file_path, columns=["file_path"]).column(0).to_pylist()
+    }
+    assert masked_paths and not small & masked_paths
+    assert_readers_agree(hub, first.published)
+
+
+def _first_snapshot(hub) -> int:
+    return table_of(hub).snapshots()[0].snapshot_id
+
+
+def test_full_refresh_after_merges_drops_every_delete_file(hukou):
+    hub, sync, change = hukou
+    first = sync()
+    change(9)
+    sync()
+    assert table_of(hub).inspect.delete_files().num_rows > 0
+    sync(full_refresh=True)
+    assert table_of(hub).inspect.delete_files().num_rows == 0
+    assert all(not f.deletes for f in live_files(table_of(hub)))
+    assert_readers_agree(hub, first.published)
+
+
+def test_as_of_before_a_merge_reads_the_old_rows(hukou):
+    hub, sync, change = hukou
+    sync()
+    before = gateway_rows(hub)
+    moment = datetime.now(UTC)
+    change(13)
+    sync()
+    rows = run_query(hub, "SELECT resident_id, address FROM person ORDER BY 1", as_of=moment)
+    assert [(r["resident_id"], r["address"]) for r in rows.to_pylist()] == before
+    assert gateway_rows(hub) != before
+
+
+def test_compaction_folds_deletes_back_into_the_data_files(hukou):
+    hub, sync, change = hukou
+    first = sync()
+    change(4)  # a quarter of the rows: past the compaction threshold
+    sync()
+    rows = gateway_rows(hub)
+    reports = maintain(hub)
+    assert reports[0].compacted_partitions == ["ps_hukou"]
+    table = table_of(hub)
+    assert table.inspect.delete_files().num_rows == 0
+    assert gateway_rows(hub) == rows
+    assert_readers_agree(hub, first.published)
+
+
+def test_orphan_sweep_keeps_live_delete_files(hukou):
+    hub, sync, change = hukou
+    first = sync()
+    change(30)  # few deletes: below the compaction threshold
+    sync()
+    rows = gateway_rows(hub)
+    masked = [f for f in live_files(table_of(hub)) if f.deletes]
+    assert masked
+    settings = hub.settings.model_copy(update={"orphan_guard_hours": 0})
+    maintain(Hub(settings), now=datetime.now(UTC) + timedelta(days=1))
+    assert [f.deletes for f in live_files(table_of(hub)) if f.deletes] == [
+        f.deletes for f in masked
+    ]
+    assert gateway_rows(hub) == rows
+    assert_readers_agree(hub, first.published)
