@@ -25,7 +25,6 @@ ROLES = {
     "MainThread": "start-up, data and quarantine writes, key check, commit",
     "gx-prewarm": "Great Expectations import",
     "gx-suite": "Great Expectations suite on the sample",
-    "rewrite": "copy-on-write rewrite of data files",
 }
 NATIVE = "native pools (Arrow, DuckDB, pyiceberg)"
 

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from exhub.contracts.models import Contract
+from exhub.validate.gx_import import import_gx
 
 COMPUTED_SUFFIX = "__ok"
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -40,8 +41,7 @@ def prewarm() -> threading.Thread:
 
 
 def _import_gx() -> None:
-    import great_expectations
-    import great_expectations.expectations  # noqa: F401
+    import_gx()
 
 
 def computed_rule_ids(contract: Contract) -> list[str]:
@@ -56,8 +56,8 @@ def computed_rule_ids(contract: Contract) -> list[str]:
 
 def build_suite(contract: Contract, available: set[str]) -> Any:
     """The GX ExpectationSuite for a contract."""
-    import great_expectations as gx
-    import great_expectations.expectations as gxe
+    gx = import_gx()
+    gxe = gx.expectations
 
     suite = gx.ExpectationSuite(name=f"{contract.name}.v{contract.version}")
     for rule_id in computed_rule_ids(contract):
@@ -117,7 +117,7 @@ def build_suite(contract: Contract, available: set[str]) -> Any:
 
 def run_suite(contract: Contract, frame: pd.DataFrame) -> dict:
     """Validate ``frame`` with the generated suite; the JSON-ready GX result."""
-    import great_expectations as gx
+    gx = import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
