@@ -25,6 +25,7 @@ ROLES = {
     "MainThread": "start-up, data and quarantine writes, key check, commit",
     "gx-prewarm": "Great Expectations import",
     "gx-suite": "Great Expectations suite on the sample",
+    "merge-scan": "merge: finding the positions of replaced keys",
 }
 NATIVE = "native pools (Arrow, DuckDB, pyiceberg)"
 

@@ -76,6 +76,25 @@ class CatalogBehaviour:
             engine.dispose()
         assert tables == set(Base.metadata.tables) | {"exhub_alembic_version"}
 
+    def test_head_revision_is_alembics_head(self, catalog_url: str) -> None:
+        from alembic.script import ScriptDirectory
+
+        from shared_catalog.migrate import HEAD_REVISION, alembic_config
+
+        script = ScriptDirectory.from_config(alembic_config(catalog_url))
+        assert script.get_heads() == [HEAD_REVISION]
+
+    def test_an_older_catalog_is_still_upgraded(self, catalog_url: str) -> None:
+        from alembic import command
+
+        from shared_catalog.migrate import HEAD_REVISION, alembic_config
+
+        command.upgrade(alembic_config(catalog_url), "0001")
+        assert current_revision(catalog_url) == "0001" != HEAD_REVISION
+        upgrade_catalog(catalog_url)
+        assert current_revision(catalog_url) == HEAD_REVISION
+        assert schema_diff(catalog_url) == []
+
     def test_models_match_migrations(self, catalog_url: str) -> None:
         upgrade_catalog(catalog_url)
         assert schema_diff(catalog_url) == []

@@ -18,6 +18,7 @@ state before the run or after it, never between:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,7 @@ from exhub.validate.gate import bounded_duckdb, count_true
 
 KEY_SEPARATOR = "\x1f"
 SCAN_BATCH_ROWS = 100_000
+SCAN_THREADS = 2
 CONFLICTS = (CommitFailedException, ValidationException)
 
 
@@ -187,7 +189,10 @@ def _merge(
     doomed = pc.unique(pa.concat_arrays([incoming, delete_keys])) if delete_keys else incoming
     if not len(doomed):
         live = []
-    hits = [h for f in live if (h := _hits_in(table, f, key, doomed, incoming)) is not None]
+    # Reading and hashing keys is Arrow work that releases the GIL: one file per core.
+    with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="merge-scan") as pool:
+        found = pool.map(lambda f: _hits_in(table, f, key, doomed, incoming), live)
+        hits = [h for h in found if h is not None]
     folder = data_folder(table, source_id)
     with table.transaction() as tx:
         _ensure_name_mapping(tx)
