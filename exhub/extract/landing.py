@@ -167,8 +167,9 @@ def extract_to_landing(
     for index, batch in enumerate(read_ahead(connector.read_batches(request), name="source-read")):
         records = pa.Table.from_batches([batch.records])
         if records.num_rows:
-            # Decided on the first part: every part of a stream has the same columns.
-            record_options = record_options or writer_options(records)
+            # Decided on the first part: every part of a stream has the same columns. Landing
+            # parts are only ever read back whole: no statistics.
+            record_options = record_options or writer_options(records, statistics=False)
             path = folder / f"part-{index:06d}.parquet"
             manifest.parts.append(_write_part(records, path, record_options))
             if on_part is not None:
