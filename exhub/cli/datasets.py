@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from exhub.cli.output import Format, emit_record, emit_rows
-from exhub.engine.facts import dataset_facts, load_table, row_count, rows_per_source
+from exhub.engine.facts import dataset_facts, load_table, row_count, rows_per_source, storage
 from exhub.engine.facts import history as table_history
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
@@ -75,6 +75,8 @@ def show(name: str, fmt: FormatOption = Format.TABLE) -> None:
             "primary_key": contract.primary_key,
             "rows": row_count(table),
             "rows_per_source": rows_per_source(table),
+            # Merges mask replaced rows with delete files; `exhub maintain` folds them in.
+            "storage": storage(table),
             **dataset_facts(hub, name, contract.update_cycle.value, runs=None),
             "fields": [
                 {

@@ -40,6 +40,16 @@ def rows_per_source(table) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def storage(table) -> dict:
+    """Files behind the current snapshot, and rows masked by delete files until compaction."""
+    files = live_files(table) if table is not None else []
+    return {
+        "data_files": len(files),
+        "delete_files": len({d.file_path for f in files for d in f.deletes}),
+        "rows_masked_by_deletes": sum(f.deleted_rows for f in files),
+    }
+
+
 def _removed(summary) -> int:
     # Rows of dropped data files, plus rows newly marked deleted (net of delete files dropped).
     removed = int(summary["deleted-records"] or 0)

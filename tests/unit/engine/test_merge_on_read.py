@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from exhub.demo.world import build_world
-from exhub.engine.facts import history, row_count, rows_per_source
+from exhub.engine.facts import history, row_count, rows_per_source, storage
 from exhub.engine.hub import Hub
 from exhub.engine.sync import register, sync_stream
 from exhub.publish.deletes import live_files
@@ -173,10 +173,13 @@ def test_compaction_folds_deletes_back_into_the_data_files(hukou):
     change(4)  # a quarter of the rows: past the compaction threshold
     sync()
     rows = gateway_rows(hub)
+    before = storage(table_of(hub))
+    assert before["delete_files"] >= 1 and before["rows_masked_by_deletes"] >= len(rows) // 4
     reports = maintain(hub)
     assert reports[0].compacted_partitions == ["ps_hukou"]
     table = table_of(hub)
     assert table.inspect.delete_files().num_rows == 0
+    assert storage(table)["rows_masked_by_deletes"] == 0
     assert gateway_rows(hub) == rows
     assert_readers_agree(hub, first.published)
 
