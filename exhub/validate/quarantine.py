@@ -6,7 +6,6 @@ every failing row (beyond Great Expectations' sample caps) and DuckDB can query 
 
 from __future__ import annotations
 
-import json
 from functools import reduce
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pyarrow.parquet as pq
 from connectors.base import POSITION_COLUMN
 from exhub.conform.conformer import ConformedBatch, RuleFailure, as_text
 from exhub.parquet import open_writer
+from exhub.validate.raw_json import rows_as_json
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -66,7 +66,6 @@ def quarantine_rows(
                 reason_lists[row].append(failure.reason)
     taken = batch.raw.take(indices)
     raw_rows = pa.table({name: as_text(taken.column(name)) for name in taken.column_names})
-    raw_rows = raw_rows.to_pylist()
     return pa.table(
         {
             "_run_id": pa.array([run_id] * count, pa.string()),
@@ -75,7 +74,7 @@ def quarantine_rows(
             POSITION_COLUMN: pc.take(batch.positions, indices),
             "failed_rules": pa.array(rule_lists, pa.list_(pa.string())),
             "reasons": pa.array(["; ".join(r) for r in reason_lists], pa.string()),
-            "raw": pa.array([json.dumps(r, ensure_ascii=False) for r in raw_rows], pa.string()),
+            "raw": rows_as_json(raw_rows),
         },
         schema=QUARANTINE_SCHEMA,
     )
