@@ -302,7 +302,7 @@ def convert_column(
             bad[index] = str(exc)
         except (ValueError, TypeError, ArithmeticError, InvalidOperation) as exc:
             converted.append(None)
-            bad[index] = f"column {plan.name}: cannot read {value!r} as {plan.arrow_type} ({exc})"
+            bad[index] = f"{cast_reason(plan, value)} ({exc})"
     if plan.kind is Kind.TIMESTAMP:
         return _localize(pa.array(converted, pa.timestamp("us")), zone_name), bad
     return pa.array(converted, plan.arrow_type), bad
