@@ -126,8 +126,16 @@ class Suite:
     def legacy_table(self) -> None:
         """Create (or reuse) the tables."""
         self.log(f"legacy table: {self.o.rows:,} rows in {config.PG_DATABASE}.{config.TABLE}")
-        table = legacy.generate(self.o.rows, force=self.o.force_generate, log=self.log)
-        legacy.make_small_table(self.o.small_rows)
+        log_file = self.work / "legacy.log"
+        argv = python_argv("bench.children", "legacy", str(self.o.rows), str(self.o.small_rows))
+        if self.o.force_generate:
+            argv.append("--force")
+        sample = run_process(argv, log_file=log_file)
+        table = legacy.LegacyTable(**sample.result)
+        self.log(
+            f"  {'reused' if table.reused else 'generated'} in {sample.seconds:.0f} s "
+            f"(progress in {log_file})"
+        )
         self.report.legacy = table
 
     def baselines(self) -> None:
