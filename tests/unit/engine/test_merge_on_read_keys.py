@@ -1,0 +1,111 @@
+"""Merge-on-read on a composite key, at the publish layer: only the exact key pair is masked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from exhub.contracts import load_contract
+from exhub.publish import commit_run, dataset_arrow_schema, ensure_table, open_catalog
+from exhub.publish.deletes import live_files
+
+pytestmark = pytest.mark.unit
+
+CONTRACT = """\
+name: permit
+version: 1
+domain: testing
+title: {zh: 许可, en: Permit}
+owner: data_resources
+sharing:
+  class: unconditional
+update_cycle: daily
+primary_key: [district, permit_no]
+drift: freeze
+fields:
+  - name: district
+    type: string
+    required: true
+    description: {zh: 区划, en: District}
+  - name: permit_no
+    type: long
+    required: true
+    description: {zh: 编号, en: Number}
+  - name: holder
+    type: string
+    description: {zh: 持有人, en: Holder}
+"""
+
+
+@pytest.fixture
+def permits(tmp_path):
+    path = tmp_path / "schemas" / "testing" / "permit.v1.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(CONTRACT, encoding="utf-8")
+    contract = load_contract(path)
+    catalog = open_catalog(f"sqlite:///{tmp_path / 'catalog.db'}", str(tmp_path / "warehouse"))
+    return contract, ensure_table(catalog, contract), tmp_path / "staged"
+
+
+def stage(contract, folder, name: str, rows: list[tuple[str, int, str]]) -> str:
+    schema = dataset_arrow_schema(contract)
+    now = datetime.now(UTC)
+    columns = {
+        "district": [r[0] for r in rows],
+        "permit_no": [r[1] for r in rows],
+        "holder": [r[2] for r in rows],
+        "_source": ["s1"] * len(rows),
+        "_department": ["d"] * len(rows),
+        "_run_id": [name] * len(rows),
+        "_extracted_at": [now] * len(rows),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}.parquet"
+    pq.write_table(pa.table(columns, schema=schema), target)
+    return str(target)
+
+
+def visible(table) -> list[tuple]:
+    table.refresh()
+    rows = table.scan(selected_fields=("district", "permit_no", "holder")).to_arrow()
+    return sorted(zip(*(rows.column(c).to_pylist() for c in rows.column_names), strict=True))
+
+
+def test_only_the_exact_key_pair_is_replaced_or_deleted(permits):
+    contract, table, folder = permits
+    key = ["district", "permit_no"]
+    first = [
+        ("340102", 1, "张三"),
+        ("340102", 2, "李四"),
+        ("340103", 1, "王五"),
+        ("340103", 2, "赵六"),
+    ]
+    commit_run(
+        table,
+        [stage(contract, folder, "r1", first)],
+        run_id="r1",
+        source_id="s1",
+        full_refresh=True,
+        primary_key=key,
+    )
+    # Same permit numbers in another district, and a district/number swap, must stay.
+    result = commit_run(
+        table,
+        [stage(contract, folder, "r2", [("340102", 2, "李四（新）")])],
+        run_id="r2",
+        source_id="s1",
+        full_refresh=False,
+        primary_key=key,
+        delete_keys=pa.array(["340103\x1f1"]),
+    )
+    assert (result.rows_replaced, result.rows_deleted) == (1, 1)
+    assert visible(table) == [
+        ("340102", 1, "张三"),
+        ("340102", 2, "李四（新）"),
+        ("340103", 2, "赵六"),
+    ]
+    masked = [f for f in live_files(table) if f.deletes]
+    assert len(masked) == 1 and masked[0].deleted_rows == 2
