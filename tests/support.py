@@ -28,3 +28,23 @@ def run_exhub(
     if check and result.returncode != 0:
         raise AssertionError(f"exhub {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def hukou_hub(home: Path, *, scale: float, **settings: object):
+    """A hub on a generated demo world with the household register (``ps_hukou``) registered.
+
+    Returns (hub, source, source file, world); ``settings`` override the hub's settings.
+    """
+    from exhub.demo.world import build_world
+    from exhub.engine.hub import Hub
+    from exhub.engine.sync import register
+    from exhub.settings import load_settings
+    from exhub.sources import config_hash, load_source
+
+    world = build_world(home / "world", scale=scale)
+    path = world.sources_dir / "ps_hukou.yaml"
+    update = {"sources_dir": str(world.sources_dir), **settings}
+    hub = Hub(load_settings(home).model_copy(update=update))
+    source = load_source(path)
+    register(hub, source, config_hash(path))
+    return hub, source, path, world

@@ -8,27 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from exhub.demo.world import build_world
-from exhub.engine.hub import Hub
-from exhub.engine.sync import register, sync_stream
+from exhub.engine.sync import sync_stream
 from exhub.publish.maintenance import maintain
 from exhub.query import run_query
-from exhub.settings import load_settings
-from exhub.sources import config_hash, load_source
+from tests.support import hukou_hub
 
 pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
 def published(hub_home):
-    world = build_world(hub_home / "world", scale=0.05)
-    path = world.sources_dir / "ps_hukou.yaml"
-    settings = load_settings(hub_home).model_copy(
-        update={"sources_dir": str(world.sources_dir), "compact_min_files": 2}
-    )
-    hub = Hub(settings)
-    source = load_source(path)
-    register(hub, source, config_hash(path))
+    hub, source, path, _ = hukou_hub(hub_home, scale=0.05, compact_min_files=2)
     for _ in range(4):
         sync_stream(hub, source, source.streams[0], source_file=path)  # 4 snapshots, merges
     return hub

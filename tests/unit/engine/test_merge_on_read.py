@@ -12,29 +12,20 @@ from datetime import UTC, datetime, timedelta
 import pyarrow.parquet as pq
 import pytest
 
-from exhub.demo.world import build_world
 from exhub.engine.facts import history, row_count, rows_per_source, storage
 from exhub.engine.hub import Hub
-from exhub.engine.sync import register, sync_stream
+from exhub.engine.sync import sync_stream
 from exhub.publish.deletes import live_files
 from exhub.publish.maintenance import maintain
 from exhub.query import run_query
-from exhub.settings import load_settings
-from exhub.sources import config_hash, load_source
+from tests.support import hukou_hub
 
 pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
 def hukou(hub_home):
-    world = build_world(hub_home / "world", scale=0.05)
-    path = world.sources_dir / "ps_hukou.yaml"
-    settings = load_settings(hub_home).model_copy(
-        update={"sources_dir": str(world.sources_dir), "compact_min_files": 50}
-    )
-    hub = Hub(settings)
-    source = load_source(path)
-    register(hub, source, config_hash(path))
+    hub, source, path, world = hukou_hub(hub_home, scale=0.05, compact_min_files=50)
     state = {"tick": 0}
 
     def sync(**kwargs):

@@ -6,12 +6,9 @@ import sqlite3
 
 import pytest
 
-from exhub.demo.world import build_world
-from exhub.engine.hub import Hub
-from exhub.engine.sync import register, sync_stream
+from exhub.engine.sync import sync_stream
 from exhub.query import run_query
-from exhub.settings import load_settings
-from exhub.sources import config_hash, load_source
+from tests.support import hukou_hub
 
 pytestmark = pytest.mark.unit
 NEW_ADDRESS = "安徽省合肥市新地址1号"
@@ -19,12 +16,7 @@ NEW_ADDRESS = "安徽省合肥市新地址1号"
 
 @pytest.fixture
 def hukou(hub_home):
-    world = build_world(hub_home / "world", scale=0.1)
-    path = world.sources_dir / "ps_hukou.yaml"
-    hub = Hub(load_settings(hub_home).model_copy(update={"sources_dir": str(world.sources_dir)}))
-    source = load_source(path)
-    register(hub, source, config_hash(path))
-    return hub, source, path, world
+    return hukou_hub(hub_home, scale=0.1)
 
 
 def rows_by_source(hub) -> dict:
