@@ -15,7 +15,7 @@ def maintain(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="report what would be done")] = False,
     fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
 ) -> None:
-    """Expire old snapshots (tags kept), compact small files, delete old orphan files."""
+    """Expire old snapshots (tags kept), compact files (folding in deletes), delete orphans."""
     reports = run_maintenance(Hub(), dry_run=dry_run)
     rows = [r.as_dict() for r in reports]
     for row in rows:
