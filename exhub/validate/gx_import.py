@@ -22,7 +22,7 @@ from typing import Any
 DEFERRED = ("scipy.stats", "altair")
 # Reading these means the module is really being used (submodule import, star import).
 LOADING_DUNDERS = {"__path__", "__all__", "__version__"}
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a deferred import may touch another placeholder
 
 
 class DeferredModule(types.ModuleType):
