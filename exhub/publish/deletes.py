@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyiceberg.conversions import to_bytes
 from pyiceberg.expressions import AlwaysTrue, EqualTo
@@ -88,9 +89,8 @@ def deleted_positions(table: Table, live: LiveFile) -> np.ndarray:
         with table.io.new_input(delete_file.file_path).open() as handle:
             rows = pq.read_table(handle, columns=["file_path", "pos"])
         # A delete file written by another engine may cover several data files.
-        paths = rows.column("file_path").to_numpy(zero_copy_only=False)
-        mask = np.asarray(paths == live.data.file_path)
-        parts.append(rows.column("pos").to_numpy()[mask].astype(np.int64, copy=False))
+        mine = rows.filter(pc.equal(rows.column("file_path"), live.data.file_path))
+        parts.append(mine.column("pos").to_numpy().astype(np.int64, copy=False))
     return np.unique(np.concatenate(parts))
 
 
