@@ -26,7 +26,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyiceberg.exceptions import CommitFailedException, ValidationException
-from pyiceberg.io.pyarrow import parquet_files_to_data_files
 from pyiceberg.table import Table, TableProperties
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
@@ -151,11 +150,6 @@ def _gone_from_source(old: Sequence[LiveFile], new: Sequence[str], key: Sequence
         con.close()
 
 
-def _add_staged(tx, delta: RowDelta, table: Table, files: Sequence[str]) -> None:
-    for data_file in parquet_files_to_data_files(table.io, tx.table_metadata, iter(files)):
-        delta.append_data_file(data_file)
-
-
 def _replace_source(
     table: Table, files: Sequence[str], *, source_id: str, key: Sequence[str], properties: dict
 ) -> tuple[int, int]:
@@ -166,10 +160,8 @@ def _replace_source(
         _ensure_name_mapping(tx)
         with RowDelta(tx, properties) as delta:
             for live in old:
-                delta.delete_data_file(live.data)
-                for delete_file in live.deletes:
-                    delta.remove_delete_file(delete_file)
-            _add_staged(tx, delta, table, files)
+                delta.drop_live_file(live)
+            delta.add_parquet_files(files)
     return gone, before - gone
 
 
@@ -198,15 +190,14 @@ def _merge(
         _ensure_name_mapping(tx)
         with RowDelta(tx, properties) as delta:
             for hit in hits:
+                if hit.emptied:
+                    delta.drop_live_file(hit.live)
+                    continue
                 for delete_file in hit.live.deletes:
                     delta.remove_delete_file(delete_file)
-                if hit.emptied:
-                    delta.delete_data_file(hit.live.data)
-                else:
-                    delta.add_delete_file(
-                        write_position_deletes(table, hit.live, hit.positions, folder)
-                    )
-            _add_staged(tx, delta, table, files)
+                deletes = write_position_deletes(table, hit.live, hit.positions, folder)
+                delta.add_delete_file(deletes)
+            delta.add_parquet_files(files)
             failpoint("merge_files_written")
     return sum(h.deleted for h in hits), sum(h.replaced for h in hits)
 

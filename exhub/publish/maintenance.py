@@ -19,11 +19,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pyiceberg.io.pyarrow import parquet_files_to_data_files
 from pyiceberg.table import Table
 
 from exhub.parquet import open_writer
-from exhub.publish.deletes import LiveFile, deleted_positions, live_files
+from exhub.publish.deletes import LiveFile, deleted_positions, live_files, local_path
 from exhub.publish.row_delta import RowDelta
 from exhub.publish.tables import load_table_or_none
 
@@ -50,10 +49,6 @@ class MaintenanceReport:
     def as_dict(self) -> dict:
         """JSON-ready form."""
         return asdict(self)
-
-
-def _local(path: str) -> Path:
-    return Path(path.removeprefix("file://"))
 
 
 def expire_snapshots(
@@ -116,13 +111,8 @@ def compact(table: Table, min_files: int, report: MaintenanceReport, dry_run: bo
             properties = {"exhub.operation": "compact", "exhub.source": source}
             with RowDelta(tx, properties) as delta:
                 for live in files:
-                    delta.delete_data_file(live.data)
-                    for delete_file in live.deletes:
-                        delta.remove_delete_file(delete_file)
-                for data_file in parquet_files_to_data_files(
-                    table.io, tx.table_metadata, iter(written)
-                ):
-                    delta.append_data_file(data_file)
+                    delta.drop_live_file(live)
+                delta.add_parquet_files(written)
         table.refresh()
         log.info("compacted %s files of %s into %s", len(files), source, len(written))
 
@@ -154,8 +144,8 @@ def delete_orphans(
     if table.current_snapshot() is not None:
         # Data and delete files: a live delete file is as referenced as the data it masks.
         paths = table.inspect.all_files().column("file_path").to_pylist()
-        referenced = {str(_local(p)) for p in paths}
-    data = _local(table.location()) / "data"
+        referenced = {local_path(p) for p in paths}
+    data = Path(local_path(table.location())) / "data"
     if not data.exists():
         return
     for path in data.rglob("*.parquet"):

@@ -11,7 +11,10 @@ pyiceberg upgrade that changes them fails there first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pyiceberg.exceptions import ValidationException
+from pyiceberg.io.pyarrow import parquet_files_to_data_files
 from pyiceberg.manifest import (
     DataFile,
     DataFileContent,
@@ -25,6 +28,8 @@ from pyiceberg.partitioning import PartitionSpec
 from pyiceberg.table import Transaction
 from pyiceberg.table.snapshots import Operation, Summary
 from pyiceberg.table.update.snapshot import _OverwriteFiles
+
+from exhub.publish.deletes import LiveFile
 
 
 class _DeleteManifestWriter(ManifestWriterV2):
@@ -62,6 +67,20 @@ class RowDelta(_OverwriteFiles):
     def remove_delete_file(self, delete_file: DataFile) -> RowDelta:
         """Remove a live position-delete file (its data file was rewritten or dropped)."""
         self._removed_delete_files.add(delete_file)
+        return self
+
+    def drop_live_file(self, live: LiveFile) -> RowDelta:
+        """Remove a data file together with the delete files that apply to it."""
+        self.delete_data_file(live.data)
+        for delete_file in live.deletes:
+            self.remove_delete_file(delete_file)
+        return self
+
+    def add_parquet_files(self, paths: Sequence[str]) -> RowDelta:
+        """Add Parquet files written for this table (their statistics become Iceberg metrics)."""
+        metadata = self._transaction.table_metadata
+        for data_file in parquet_files_to_data_files(self._io, metadata, iter(paths)):
+            self.append_data_file(data_file)
         return self
 
     def _delete_manifest_writer(self, spec: PartitionSpec) -> _DeleteManifestWriter:
