@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 
 from exhub.cli.output import Format, emit_record, emit_rows
-from exhub.engine.facts import dataset_facts, load_table, row_count, rows_per_source, storage
+from exhub.engine.facts import (
+    current_files,
+    dataset_facts,
+    load_table,
+    row_count,
+    rows_per_source,
+    storage,
+)
 from exhub.engine.facts import history as table_history
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
@@ -63,6 +70,7 @@ def show(name: str, fmt: FormatOption = Format.TABLE) -> None:
     contract = hub.contracts.get(f"{record.name}@{record.current_version}")
     table = load_table(hub, contract)
     runs = hub.repository.list_runs(dataset_name=name, limit=5)
+    files = current_files(table)  # planned once for the row counts and the storage facts
     emit_record(
         {
             "name": record.name,
@@ -74,9 +82,9 @@ def show(name: str, fmt: FormatOption = Format.TABLE) -> None:
             "update_cycle": contract.update_cycle.value,
             "primary_key": contract.primary_key,
             "rows": row_count(table),
-            "rows_per_source": rows_per_source(table),
+            "rows_per_source": rows_per_source(table, files),
             # Merges mask replaced rows with delete files; `exhub maintain` folds them in.
-            "storage": storage(table),
+            "storage": storage(table, files),
             **dataset_facts(hub, name, contract.update_cycle.value, runs=None),
             "fields": [
                 {

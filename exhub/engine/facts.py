@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from exhub.contracts import Contract
 from exhub.engine.hub import Hub
-from exhub.publish.deletes import live_files
+from exhub.publish.deletes import LiveFile, live_files
 from exhub.publish.tables import RUN_ID_PROPERTY, load_table_or_none
 
 
@@ -29,20 +29,23 @@ def _live_total(summary) -> int:
     return records - int(summary["total-position-deletes"] or 0)
 
 
-def rows_per_source(table) -> dict[str, int]:
-    """Rows per ``_source`` partition, from the manifests."""
+def current_files(table) -> list[LiveFile]:
+    """Data files of the current snapshot with their delete files (none before a publish)."""
+    return live_files(table) if table is not None else []
+
+
+def rows_per_source(table, files: list[LiveFile] | None = None) -> dict[str, int]:
+    """Rows per ``_source`` partition, from the manifests (``files``: already planned)."""
     counts: dict[str, int] = {}
-    if table is None or table.current_snapshot() is None:
-        return counts
-    for live in live_files(table):
+    for live in current_files(table) if files is None else files:
         source = live.data.partition[0]
         counts[source] = counts.get(source, 0) + live.live_rows
     return dict(sorted(counts.items()))
 
 
-def storage(table) -> dict:
+def storage(table, files: list[LiveFile] | None = None) -> dict:
     """Files behind the current snapshot, and rows masked by delete files until compaction."""
-    files = live_files(table) if table is not None else []
+    files = current_files(table) if files is None else files
     return {
         "data_files": len(files),
         "delete_files": len({d.file_path for f in files for d in f.deletes}),
