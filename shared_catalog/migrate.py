@@ -111,6 +111,18 @@ def context_options(dialect_name: str) -> dict[str, Any]:
 
 
 @contextmanager
+def _connect(url: str | URL | Engine) -> Iterator[Connection]:
+    """A connection to the catalog; an engine made here for a URL is disposed afterwards."""
+    engine = url if isinstance(url, Engine) else create_catalog_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        if engine is not url:
+            engine.dispose()
+
+
+@contextmanager
 def migration_connection(url: str | URL | Engine) -> Iterator[Connection]:
     """Open a connection in a transaction that no other migration runs alongside.
 
@@ -125,26 +137,21 @@ def migration_connection(url: str | URL | Engine) -> Iterator[Connection]:
     Yields:
         The connection; the transaction commits when the block exits without error.
     """
-    engine = url if isinstance(url, Engine) else create_catalog_engine(url, poolclass=NullPool)
-    sqlite = engine.dialect.name == "sqlite"
-    try:
-        with engine.connect() as connection:
-            driver = connection.connection.driver_connection
+    with _connect(url) as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        driver = connection.connection.driver_connection
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys=OFF")  # no-op inside a transaction
+        try:
+            with connection.begin():
+                if not sqlite:
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK}
+                    )
+                yield connection
+        finally:
             if sqlite:
-                driver.execute("PRAGMA foreign_keys=OFF")  # no-op inside a transaction
-            try:
-                with connection.begin():
-                    if not sqlite:
-                        connection.execute(
-                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK}
-                        )
-                    yield connection
-            finally:
-                if sqlite:
-                    driver.execute("PRAGMA foreign_keys=ON")
-    finally:
-        if engine is not url:
-            engine.dispose()
+                driver.execute("PRAGMA foreign_keys=ON")
 
 
 def upgrade_catalog(url: str | URL | Engine) -> None:
@@ -168,16 +175,11 @@ def upgrade_catalog(url: str | URL | Engine) -> None:
 
 
 def _at_head(url: str | URL | Engine) -> bool:
-    engine = url if isinstance(url, Engine) else create_catalog_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            if not inspect(connection).has_table(VERSION_TABLE):
-                return False
-            versions = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
-            return versions.scalars().all() == [HEAD_REVISION]
-    finally:
-        if engine is not url:
-            engine.dispose()
+    with _connect(url) as connection:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return False
+        versions = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+        return versions.scalars().all() == [HEAD_REVISION]
 
 
 def current_revision(url: str | URL | Engine) -> str | None:
@@ -191,14 +193,9 @@ def current_revision(url: str | URL | Engine) -> str | None:
     """
     from alembic.runtime.migration import MigrationContext
 
-    engine = url if isinstance(url, Engine) else create_catalog_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-            return context.get_current_revision()
-    finally:
-        if engine is not url:
-            engine.dispose()
+    with _connect(url) as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        return context.get_current_revision()
 
 
 def schema_diff(url: str | URL | Engine) -> list[Any]:
@@ -213,13 +210,8 @@ def schema_diff(url: str | URL | Engine) -> list[Any]:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    engine = url if isinstance(url, Engine) else create_catalog_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            options = context_options(engine.dialect.name)
-            metadata = options.pop("target_metadata")
-            context = MigrationContext.configure(connection, opts=options)
-            return list(compare_metadata(context, metadata))
-    finally:
-        if engine is not url:
-            engine.dispose()
+    with _connect(url) as connection:
+        options = context_options(connection.dialect.name)
+        metadata = options.pop("target_metadata")
+        context = MigrationContext.configure(connection, opts=options)
+        return list(compare_metadata(context, metadata))
