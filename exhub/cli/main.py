@@ -1,32 +1,14 @@
-"""Entry point of the ``exhub`` command."""
+"""Entry point of the ``exhub`` command.
+
+Kept light on purpose: the application and the stack behind it are imported inside ``run``
+with the garbage collector paused (see :mod:`exhub.gc_pause`).
+"""
 
 from __future__ import annotations
 
 import sys
 
-import typer
-from rich.markup import escape
-
-from exhub.cli import datasets, demo, maintain, quarantine, query, runs, sources, sync
-from exhub.cli.output import err_console
-from exhub.errors import ExhubError
-
-app = typer.Typer(
-    name="exhub",
-    help="exhub: inter-department data exchange hub. Legacy systems in, validated, versioned "
-    "Iceberg datasets out.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.command("demo")(demo.demo)
-app.command("sync")(sync.sync)
-app.command("query")(query.query)
-app.command("maintain")(maintain.maintain)
-app.add_typer(sources.app, name="sources")
-app.add_typer(datasets.app, name="datasets")
-app.add_typer(runs.app, name="runs")
-app.add_typer(quarantine.app, name="quarantine")
+from exhub import gc_pause
 
 
 def run() -> None:
@@ -35,6 +17,13 @@ def run() -> None:
     Usage errors (missing argument, unknown option) are Typer's own: it prints the usage and
     exits 2, as SPEC §5 wants for usage errors.
     """
+    with gc_pause.paused():
+        from rich.markup import escape
+
+        from exhub.cli.app import app
+        from exhub.cli.output import err_console
+        from exhub.errors import ExhubError
+
     try:
         app()
     except ExhubError as exc:

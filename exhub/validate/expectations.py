@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from exhub import gc_pause
 from exhub.contracts.models import Contract
 from exhub.validate.gx_import import import_gx
 
@@ -41,7 +42,8 @@ def prewarm() -> threading.Thread:
 
 
 def _import_gx() -> None:
-    import_gx()
+    with gc_pause.paused():
+        import_gx()
 
 
 def computed_rule_ids(contract: Contract) -> list[str]:
