@@ -6,6 +6,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +64,10 @@ class RunPlan:
     advance_watermark: bool = True
     accept_drift: bool = False
     extract_started_at: str | None = None
+    # Set when this process publishes right after validating (not a separate task): the
+    # validate stage then starts the merge's scan early (see ``start_merge_scan``).
+    publish_follows: bool = False
+    merge_scan: Future | None = None
 
     @property
     def landing(self) -> Path:

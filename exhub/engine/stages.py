@@ -27,7 +27,7 @@ from exhub.errors import GateFailedError, TerminalError
 from exhub.extract import LandingManifest, extract_to_landing, iter_landed, iter_rejects
 from exhub.failpoints import failpoint
 from exhub.publish import commit_run, committed_snapshot, ensure_table
-from exhub.publish.commit import key_strings
+from exhub.publish.commit import key_strings, start_merge_scan
 from exhub.sources import StreamConfig
 from exhub.sources.secrets import resolve_references
 from exhub.validate.drift import describe_schema, detect_drift
@@ -92,10 +92,10 @@ def committed(plan: RunPlan, table) -> int | None:
     return snapshot_id
 
 
-def _tombstone_keys(validated: Validated, key) -> pa.Array | None:
-    if not validated.tombstone_files:
+def _tombstone_keys(tombstone_files: list[str], key) -> pa.Array | None:
+    if not tombstone_files:
         return None
-    tables = [pq.read_table(f) for f in validated.tombstone_files]
+    tables = [pq.read_table(f) for f in tombstone_files]
     return pa.concat_arrays([key_strings(t, key) for t in tables])
 
 
@@ -241,6 +241,15 @@ def validate_stage(plan: RunPlan, follow: Iterator[pa.Table] | None = None) -> V
         )
         summary.gates = [g.as_dict() for g in gates]
         summary.quarantined = result.quarantined
+        if plan.publish_follows and not plan.full_refresh and all(g.passed for g in gates):
+            key = plan.contract.primary_key
+            plan.merge_scan = start_merge_scan(
+                table,
+                result.staged.files,
+                source_id=plan.source.id,
+                key=key,
+                delete_keys=_tombstone_keys(result.tombstones.files, key),
+            )
         gx_result = result.suite_result()
     failed = [g for g in gates if not g.passed]
     summary.status = "gated" if failed else "validated"
@@ -304,7 +313,8 @@ def publish_stage(plan: RunPlan) -> None:
             result = commit_run(
                 table,
                 validated.files,
-                delete_keys=_tombstone_keys(validated, plan.contract.primary_key),
+                delete_keys=_tombstone_keys(validated.tombstone_files, plan.contract.primary_key),
+                scan_ahead=plan.merge_scan,
                 run_id=plan.run_id,
                 source_id=plan.source.id,
                 full_refresh=plan.full_refresh,

@@ -38,6 +38,7 @@ def run_stages(hub: Hub, plan: RunPlan) -> RunSummary:
 
     emit_run_event(plan, "START")
     prewarm_expectations()
+    plan.publish_follows = True
     try:
         _extract_and_validate(plan)
         publish_stage(plan)

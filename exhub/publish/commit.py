@@ -17,8 +17,9 @@ state before the run or after it, never between:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,8 @@ KEY_SEPARATOR = "\x1f"
 SCAN_BATCH_ROWS = 100_000
 SCAN_THREADS = 2
 CONFLICTS = (CommitFailedException, ValidationException)
+_SCAN_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="merge-scan-ahead")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -165,16 +168,40 @@ def _replace_source(
     return gone, before - gone
 
 
-def _merge(
+@dataclass(frozen=True)
+class MergeScan:
+    """The rows a merge deletes, found on one snapshot of the table; nothing is written.
+
+    Valid only for that snapshot, those staged files and that source: ``_merge`` checks all
+    three and scans again when any differs (a concurrent commit, a retry).
+    """
+
+    snapshot_id: int | None
+    files: tuple[str, ...]
+    source_id: str
+    hits: list[FileHits]
+
+    def fits(self, table: Table, files: Sequence[str], source_id: str) -> bool:
+        """True when the scan was made on the table's current snapshot for these files."""
+        snapshot = table.current_snapshot()
+        current = snapshot.snapshot_id if snapshot else None
+        return (self.snapshot_id, self.files, self.source_id) == (
+            current,
+            tuple(files),
+            source_id,
+        )
+
+
+def scan_merge(
     table: Table,
     files: Sequence[str],
     *,
     source_id: str,
     key: Sequence[str],
     delete_keys: pa.Array | None,
-    properties: dict,
-) -> tuple[int, int]:
-    """Merge on read: position deletes for the rows the run replaces or deletes."""
+) -> MergeScan:
+    """Find the live rows of the source whose key the staged files bring or delete."""
+    snapshot = table.current_snapshot()
     live = live_files(table, source_id=source_id)
     # The source's first publish has nothing to merge into: skip reading the new keys.
     incoming = _keys_of(files, key) if live else pa.array([], pa.string())
@@ -185,6 +212,56 @@ def _merge(
     with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="merge-scan") as pool:
         found = pool.map(lambda f: _hits_in(table, f, key, doomed, incoming), live)
         hits = [h for h in found if h is not None]
+    snapshot_id = snapshot.snapshot_id if snapshot else None
+    return MergeScan(snapshot_id, tuple(files), source_id, hits)
+
+
+def start_merge_scan(
+    table: Table,
+    files: Sequence[str],
+    *,
+    source_id: str,
+    key: Sequence[str],
+    delete_keys: pa.Array | None,
+) -> Future:
+    """``scan_merge`` on a thread, on the table as it is now.
+
+    A run that validates and publishes in one process starts it while Great Expectations is
+    still checking its sample: the scan is Arrow work and the suite mostly Python, so the two
+    share the cores instead of queuing. The commit uses the scan only if it still fits.
+    """
+
+    def scan() -> MergeScan:
+        table.refresh()
+        return scan_merge(table, files, source_id=source_id, key=key, delete_keys=delete_keys)
+
+    return _SCAN_AHEAD.submit(scan)
+
+
+def _prepared_scan(ahead: Future | None) -> MergeScan | None:
+    if ahead is None:
+        return None
+    try:
+        return ahead.result()
+    except Exception:  # the commit scans again itself and raises whatever is really wrong
+        log.debug("merge scan ahead of the commit failed; scanning again", exc_info=True)
+        return None
+
+
+def _merge(
+    table: Table,
+    files: Sequence[str],
+    *,
+    source_id: str,
+    key: Sequence[str],
+    delete_keys: pa.Array | None,
+    properties: dict,
+    scanned: MergeScan | None = None,
+) -> tuple[int, int]:
+    """Merge on read: position deletes for the rows the run replaces or deletes."""
+    if scanned is None or not scanned.fits(table, files, source_id):
+        scanned = scan_merge(table, files, source_id=source_id, key=key, delete_keys=delete_keys)
+    hits = scanned.hits
     folder = data_folder(table, source_id)
     with table.transaction() as tx:
         _ensure_name_mapping(tx)
@@ -219,6 +296,7 @@ def _commit_once(
     full_refresh: bool,
     primary_key: Sequence[str],
     delete_keys: pa.Array | None,
+    scanned: MergeScan | None,
 ) -> CommitResult:
     table.refresh()
     existing = committed_snapshot(table, run_id)
@@ -238,6 +316,7 @@ def _commit_once(
             key=primary_key,
             delete_keys=delete_keys,
             properties=properties,
+            scanned=scanned,
         )
     table.refresh()
     snapshot = table.current_snapshot()
@@ -255,6 +334,7 @@ def commit_run(
     full_refresh: bool,
     primary_key: Sequence[str],
     delete_keys: pa.Array | None = None,
+    scan_ahead: Future | None = None,
 ) -> CommitResult:
     """Publish staged data files as one snapshot (retried on concurrent commits).
 
@@ -266,6 +346,8 @@ def commit_run(
         full_refresh: replace the source's rows instead of merging on the key.
         primary_key: the contract's key columns.
         delete_keys: key strings the source marked deleted (merge only).
+        scan_ahead: a ``start_merge_scan`` of these files and delete keys (merge only); used
+            when the table has not changed since, scanned again otherwise.
 
     Raises:
         CommitConflictError: other publishers kept winning after every retry.
@@ -279,6 +361,7 @@ def commit_run(
             full_refresh=full_refresh,
             primary_key=primary_key,
             delete_keys=delete_keys,
+            scanned=_prepared_scan(scan_ahead),
         )
     except CONFLICTS as exc:
         raise CommitConflictError(

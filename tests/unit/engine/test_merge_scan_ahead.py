@@ -1,0 +1,109 @@
+"""A merge scanned ahead of its commit: used while the table is unchanged, redone when not."""
+
+from __future__ import annotations
+
+import pytest
+
+import exhub.publish.commit as commit_module
+from exhub.publish import commit_run
+from exhub.publish.commit import start_merge_scan
+from tests.unit.engine.test_merge_on_read_keys import permits, stage, visible  # noqa: F401
+
+pytestmark = pytest.mark.unit
+
+KEY = ["district", "permit_no"]
+FIRST = [("340102", 1, "张三"), ("340102", 2, "李四"), ("340103", 1, "王五")]
+
+
+@pytest.fixture
+def scans(monkeypatch):
+    """Counts the scans that commits make (a scan ahead runs before this counts)."""
+    made = []
+    real = commit_module.scan_merge
+
+    def counting(*args, **kwargs):
+        made.append(kwargs["source_id"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(commit_module, "scan_merge", counting)
+    return made
+
+
+def _first_load(contract, table, folder) -> None:
+    files = [stage(contract, folder, "r1", FIRST)]
+    commit_run(table, files, run_id="r1", source_id="s1", full_refresh=True, primary_key=KEY)
+
+
+def test_the_commit_uses_a_scan_made_on_the_same_snapshot(permits, scans):  # noqa: F811
+    contract, table, folder = permits
+    _first_load(contract, table, folder)
+    files = [stage(contract, folder, "r2", [("340102", 2, "李四（新）")])]
+    ahead = start_merge_scan(table, files, source_id="s1", key=KEY, delete_keys=None)
+    ahead.result()
+    scans.clear()
+    result = commit_run(
+        table,
+        files,
+        run_id="r2",
+        source_id="s1",
+        full_refresh=False,
+        primary_key=KEY,
+        scan_ahead=ahead,
+    )
+    assert scans == []  # nothing scanned again
+    assert result.rows_replaced == 1
+    assert visible(table) == [
+        ("340102", 1, "张三"),
+        ("340102", 2, "李四（新）"),
+        ("340103", 1, "王五"),
+    ]
+
+
+def test_a_commit_landing_after_the_scan_makes_the_merge_scan_again(permits, scans):  # noqa: F811
+    contract, table, folder = permits
+    _first_load(contract, table, folder)
+    files = [stage(contract, folder, "r3", [("340103", 1, "王五（新）")])]
+    ahead = start_merge_scan(table, files, source_id="s1", key=KEY, delete_keys=None)
+    ahead.result()
+    # Another run of the source commits a new version of the same key in between.
+    between = [stage(contract, folder, "r2", [("340103", 1, "王五（旧）")])]
+    commit_run(table, between, run_id="r2", source_id="s1", full_refresh=False, primary_key=KEY)
+    scans.clear()
+    commit_run(
+        table,
+        files,
+        run_id="r3",
+        source_id="s1",
+        full_refresh=False,
+        primary_key=KEY,
+        scan_ahead=ahead,
+    )
+    assert scans == ["s1"]
+    # Stale positions would have masked the old row again and left r2's version visible.
+    assert visible(table) == [
+        ("340102", 1, "张三"),
+        ("340102", 2, "李四"),
+        ("340103", 1, "王五（新）"),
+    ]
+
+
+def test_a_scan_that_failed_ahead_is_made_again_by_the_commit(permits, scans):  # noqa: F811
+    contract, table, folder = permits
+    _first_load(contract, table, folder)
+    files = [stage(contract, folder, "r2", [("340102", 1, "张三（新）")])]
+    ahead = start_merge_scan(
+        table, files + ["/nonexistent.parquet"], source_id="s1", key=KEY, delete_keys=None
+    )
+    assert ahead.exception() is not None  # waits for it
+    scans.clear()
+    commit_run(
+        table,
+        files,
+        run_id="r2",
+        source_id="s1",
+        full_refresh=False,
+        primary_key=KEY,
+        scan_ahead=ahead,
+    )
+    assert scans == ["s1"]
+    assert ("340102", 1, "张三（新）") in visible(table)
