@@ -190,3 +190,24 @@ def test_orphan_sweep_keeps_live_delete_files(hukou):
     ]
     assert gateway_rows(hub) == rows
     assert_readers_agree(hub, first.published)
+
+
+def test_a_sync_in_one_process_scans_the_merge_once_ahead_of_its_commit(hukou, monkeypatch):
+    import threading
+
+    import exhub.publish.commit as commit_module
+
+    hub, sync, change = hukou
+    first = sync()
+    change(20)
+    threads = []
+    real = commit_module.scan_merge
+
+    def recording(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(commit_module, "scan_merge", recording)
+    sync()
+    assert len(threads) == 1 and threads[0].startswith("merge-scan-ahead")
+    assert_readers_agree(hub, first.published)

@@ -92,7 +92,7 @@ def test_a_scan_that_failed_ahead_is_made_again_by_the_commit(permits, scans):  
     _first_load(contract, table, folder)
     files = [stage(contract, folder, "r2", [("340102", 1, "张三（新）")])]
     ahead = start_merge_scan(
-        table, files + ["/nonexistent.parquet"], source_id="s1", key=KEY, delete_keys=None
+        table, [*files, "/nonexistent.parquet"], source_id="s1", key=KEY, delete_keys=None
     )
     assert ahead.exception() is not None  # waits for it
     scans.clear()
