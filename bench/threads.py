@@ -26,6 +26,7 @@ ROLES = {
     "gx-prewarm": "Great Expectations import",
     "gx-suite": "Great Expectations suite on the sample",
     "merge-scan": "merge: finding the positions of replaced keys",
+    "merge-scan-ahead": "merge: the staged keys, read while Great Expectations runs",
 }
 NATIVE = "native pools (Arrow, DuckDB, pyiceberg)"
 
