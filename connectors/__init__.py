@@ -6,6 +6,7 @@ from connectors.base import (
     Capability,
     Connector,
     ExtractBatch,
+    KeyPositions,
     ReadRequest,
 )
 from connectors.registry import available_connectors, load_connector
@@ -16,6 +17,7 @@ __all__ = [
     "Capability",
     "Connector",
     "ExtractBatch",
+    "KeyPositions",
     "ReadRequest",
     "available_connectors",
     "load_connector",

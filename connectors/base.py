@@ -8,12 +8,13 @@ capabilities; one generator (``read_batches``) does the work. Memory is bounded 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ValidationError
 
 from exhub.errors import ConfigError
@@ -77,6 +78,51 @@ class ExtractBatch:
     rejects: pa.Table | None = None
 
 
+@dataclass(frozen=True)
+class KeyPositions:
+    """Positions ``"<object> k1=v1,k2=v2"`` built from each row's key values.
+
+    A connector whose positions follow this rule declares it (``Connector.key_positions``).
+    The landing then stores the key columns only and rebuilds the positions when a part is
+    read back: one string per row less to encode, compress and store, and the same text.
+    """
+
+    source_object: str
+    key_columns: tuple[str, ...]
+
+    def build(self, keys: Sequence[pa.Array]) -> pa.Array:
+        """The positions of rows with these key values (one array per key column, in order)."""
+        parts: list[Any] = []
+        for i, (name, values) in enumerate(zip(self.key_columns, keys, strict=True)):
+            parts.append(f"{self.source_object} {name}=" if i == 0 else f",{name}=")
+            parts.append(_as_text(values))
+        return pc.binary_join_element_wise(
+            *parts, "", null_handling="replace", null_replacement="NULL"
+        )
+
+    def of(self, records: pa.Table | pa.RecordBatch) -> pa.Array:
+        """The positions of every row of ``records`` (which hold the key columns)."""
+        columns = [records.column(name) for name in self.key_columns]
+        if isinstance(records, pa.Table):
+            columns = [column.combine_chunks() for column in columns]
+        return self.build(columns)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form, kept in a landing manifest."""
+        return {"source_object": self.source_object, "key_columns": list(self.key_columns)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> KeyPositions:
+        """The rule a landing manifest recorded."""
+        return cls(data["source_object"], tuple(data["key_columns"]))
+
+
+def _as_text(array: pa.Array) -> pa.Array:
+    if pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type):
+        return pa.array([None if v is None else v.hex() for v in array.to_pylist()], pa.string())
+    return array.cast(pa.string())
+
+
 class Connector(ABC):
     """Base of every connector.
 
@@ -115,6 +161,14 @@ class Connector(ABC):
     def describe(self) -> str:
         """A one-line description safe for logs (no secrets)."""
         return self.name
+
+    def key_positions(self, request: ReadRequest) -> KeyPositions | None:
+        """The rule its positions follow, when they are built from the key columns alone.
+
+        Only a connector whose ``POSITION_COLUMN`` equals ``KeyPositions.of(records)`` for
+        every batch may return one (the shared connector tests check it).
+        """
+        return None
 
     def check(self) -> None:  # noqa: B027 - optional hook, default is no-op
         """Connect once and fail fast.

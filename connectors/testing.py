@@ -253,6 +253,22 @@ class ConnectorBehaviour:
         duplicated = [p for p, n in Counter(positions).items() if n > 1]
         assert not duplicated, f"positions repeated: {duplicated[:5]}"
 
+    def test_declared_key_positions_rebuild_every_position(
+        self, connector: Connector, known_request: ReadRequest, batches: list[ExtractBatch]
+    ) -> None:
+        """A connector declaring ``KeyPositions`` emits exactly what the rule rebuilds.
+
+        The landing leaves such positions out and rebuilds them on reading: any difference
+        would change where a quarantined row says it came from.
+        """
+        rule = connector.key_positions(known_request)
+        if rule is None:
+            pytest.skip(f"{connector.name} positions are not built from the key alone")
+        for batch in batches:
+            emitted = batch.records.column(POSITION_COLUMN)
+            landed = batch.records.drop_columns([POSITION_COLUMN])
+            assert rule.of(landed).equals(emitted)
+
     def test_reads_are_repeatable(
         self,
         connector: Connector,

@@ -27,6 +27,7 @@ from connectors.base import (
     Capability,
     Connector,
     ExtractBatch,
+    KeyPositions,
     ReadRequest,
 )
 from connectors.sql.incremental import cursor_condition, lower_bound
@@ -241,6 +242,10 @@ class SqlConnector(Connector):
             while rows := result.fetchmany(request.batch_size):
                 yield batcher.batch(rows)
 
+    def key_positions(self, request: ReadRequest) -> KeyPositions | None:
+        """A keyed table's positions are ``"<table> key=value,..."``, built from the key."""
+        return _key_positions(request)
+
     def _read_native(self, request: ReadRequest, zone: dt.tzinfo) -> Iterator[ExtractBatch]:
         # Reflect first and let that connection go: the legacy system sees one at a time.
         with self._connect() as conn:
@@ -362,24 +367,18 @@ class _Batcher:
         return ExtractBatch(records.filter(keep), rejects)
 
     def _positions(self, arrays: Sequence[pa.Array], count: int) -> pa.Array:
-        table = self.request.source_object
-        keys = self.request.key_columns
-        if not keys:
+        rule = _key_positions(self.request)
+        if rule is None:
+            table = self.request.source_object
             numbers = pa.array(range(self.rows_seen + 1, self.rows_seen + count + 1), pa.int64())
             return pc.binary_join_element_wise(f"{table} row=", numbers.cast(pa.string()), "")
-        parts: list[Any] = []
-        for i, key in enumerate(keys):
-            parts.append(f"{table} {key}=" if i == 0 else f",{key}=")
-            parts.append(_as_text(arrays[self.names.index(key)]))
-        return pc.binary_join_element_wise(
-            *parts, "", null_handling="replace", null_replacement="NULL"
-        )
+        return rule.build([arrays[self.names.index(key)] for key in rule.key_columns])
 
-
-def _as_text(array: pa.Array) -> pa.Array:
-    if pa.types.is_binary(array.type):
-        return pa.array([None if v is None else v.hex() for v in array.to_pylist()], pa.string())
-    return array.cast(pa.string())
+def _key_positions(request: ReadRequest) -> KeyPositions | None:
+    # Keyed tables: positions name the key. Otherwise ``row=N`` counts rows in read order.
+    if not request.key_columns:
+        return None
+    return KeyPositions(request.source_object, tuple(request.key_columns))
 
 
 def _zone(name: str) -> dt.tzinfo:

@@ -3,6 +3,10 @@
 Nothing the source sent is lost: every batch lands as Parquet (records and rejects apart)
 with rows, bytes, checksum and source positions, so a run can be replayed without the
 legacy system. The manifest is written last; its presence means extraction completed.
+
+Where a connector's positions are built from the key columns alone (``KeyPositions``), the
+parts store the key columns without the position strings, the manifest records the rule,
+and ``iter_landed`` rebuilds the same positions on reading.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from connectors.base import POSITION_COLUMN, REJECT_SCHEMA, Connector, ReadRequest
+from connectors.base import POSITION_COLUMN, REJECT_SCHEMA, Connector, KeyPositions, ReadRequest
 from exhub.extract.read_ahead import read_ahead
 from exhub.parquet import writer_options
 
 MANIFEST = "_manifest.json"
+POSITION_FIELD = pa.field(POSITION_COLUMN, pa.string(), nullable=False)  # as connectors emit it
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class LandingManifest:
     cursor_max: str | None = None
     ledger: str | None = None
     completed_at: str | None = None
+    # The rule that rebuilds positions left out of the parts (``KeyPositions.as_dict``).
+    key_positions: dict | None = None
 
     @property
     def record_rows(self) -> int:
@@ -111,12 +118,16 @@ class _HashingFile(io.RawIOBase):
         return self.handle.write(data)
 
 
-def _write_part(table: pa.Table, path: Path, options: dict) -> LandedPart:
+def _write_part(
+    table: pa.Table, path: Path, options: dict, positions: pa.ChunkedArray | None = None
+) -> LandedPart:
+    """Land ``table``; ``positions`` are its rows' positions when it leaves them out."""
     with path.open("wb") as handle:
         hashing = _HashingFile(handle)
         pq.write_table(table, hashing, **options)
         digest = hashing.digest
-    positions = table.column(POSITION_COLUMN)
+    if positions is None:
+        positions = table.column(POSITION_COLUMN)
     return LandedPart(
         file=path.name,
         rows=table.num_rows,
@@ -162,6 +173,9 @@ def extract_to_landing(
         started_at=started_at or datetime.now(UTC).isoformat(),
         cursor_column=request.cursor,
     )
+    rule = connector.key_positions(request)
+    if rule is not None:
+        manifest.key_positions = rule.as_dict()
     cursor_max = None
     record_options: dict | None = None
     for index, batch in enumerate(read_ahead(connector.read_batches(request), name="source-read")):
@@ -169,9 +183,11 @@ def extract_to_landing(
         if records.num_rows:
             # Decided on the first part: every part of a stream has the same columns. Landing
             # parts are only ever read back whole: no statistics.
-            record_options = record_options or writer_options(records, statistics=False)
+            landed = records if rule is None else records.drop_columns([POSITION_COLUMN])
+            record_options = record_options or writer_options(landed, statistics=False)
             path = folder / f"part-{index:06d}.parquet"
-            manifest.parts.append(_write_part(records, path, record_options))
+            positions = records.column(POSITION_COLUMN)
+            manifest.parts.append(_write_part(landed, path, record_options, positions))
             if on_part is not None:
                 on_part(records)  # landed first: what validation sees is already safe
             if request.cursor and request.cursor in records.column_names:
@@ -195,8 +211,12 @@ def extract_to_landing(
 
 def iter_landed(folder: Path, manifest: LandingManifest) -> Iterator[pa.RecordBatch]:
     """Landed record batches, one part at a time (memory bounded by batch size)."""
+    rule = KeyPositions.from_dict(manifest.key_positions) if manifest.key_positions else None
     for part in manifest.parts:
-        yield from pq.read_table(folder / part.file).to_batches()
+        table = pq.read_table(folder / part.file)
+        if rule is not None:
+            table = table.append_column(POSITION_FIELD, rule.of(table))
+        yield from table.to_batches()
 
 
 def iter_rejects(folder: Path, manifest: LandingManifest) -> Iterator[pa.Table]:
