@@ -208,6 +208,10 @@ class Suite:
             rounds.append(sample.result)
             return sample
 
+        def floor(_: int) -> Sample:
+            return run_process(python_argv("bench.children", "floor"), env=exhub_env(home))
+
+        self._measure("exhub_start_floor", None, floor)
         try:
             self._measure("exhub_incremental", None, once)
         finally:
