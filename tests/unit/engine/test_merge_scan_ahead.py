@@ -34,6 +34,18 @@ def _first_load(contract, table, folder) -> None:
     commit_run(table, files, run_id="r1", source_id="s1", full_refresh=True, primary_key=KEY)
 
 
+def _merge(table, files, run_id: str, ahead=None):
+    return commit_run(
+        table,
+        files,
+        run_id=run_id,
+        source_id="s1",
+        full_refresh=False,
+        primary_key=KEY,
+        scan_ahead=ahead,
+    )
+
+
 def test_the_commit_uses_a_scan_made_on_the_same_snapshot(permits, scans):  # noqa: F811
     contract, table, folder = permits
     _first_load(contract, table, folder)
@@ -41,15 +53,7 @@ def test_the_commit_uses_a_scan_made_on_the_same_snapshot(permits, scans):  # no
     ahead = start_merge_scan(table, files, source_id="s1", key=KEY, delete_keys=None)
     ahead.result()
     scans.clear()
-    result = commit_run(
-        table,
-        files,
-        run_id="r2",
-        source_id="s1",
-        full_refresh=False,
-        primary_key=KEY,
-        scan_ahead=ahead,
-    )
+    result = _merge(table, files, "r2", ahead)
     assert scans == []  # nothing scanned again
     assert result.rows_replaced == 1
     assert visible(table) == [
@@ -67,17 +71,9 @@ def test_a_commit_landing_after_the_scan_makes_the_merge_scan_again(permits, sca
     ahead.result()
     # Another run of the source commits a new version of the same key in between.
     between = [stage(contract, folder, "r2", [("340103", 1, "王五（旧）")])]
-    commit_run(table, between, run_id="r2", source_id="s1", full_refresh=False, primary_key=KEY)
+    _merge(table, between, "r2")
     scans.clear()
-    commit_run(
-        table,
-        files,
-        run_id="r3",
-        source_id="s1",
-        full_refresh=False,
-        primary_key=KEY,
-        scan_ahead=ahead,
-    )
+    _merge(table, files, "r3", ahead)
     assert scans == ["s1"]
     # Stale positions would have masked the old row again and left r2's version visible.
     assert visible(table) == [
@@ -96,14 +92,6 @@ def test_a_scan_that_failed_ahead_is_made_again_by_the_commit(permits, scans):  
     )
     assert ahead.exception() is not None  # waits for it
     scans.clear()
-    commit_run(
-        table,
-        files,
-        run_id="r2",
-        source_id="s1",
-        full_refresh=False,
-        primary_key=KEY,
-        scan_ahead=ahead,
-    )
+    _merge(table, files, "r2", ahead)
     assert scans == ["s1"]
     assert ("340102", 1, "张三（新）") in visible(table)
