@@ -15,7 +15,8 @@ def render(report: Report, data: dict, analysis: str | None) -> str:
         f"Measured {data['measured_at']} at commit `{g['commit'][:12]}`"
         + (" (with uncommitted engine changes)" if g["engine_uncommitted_changes"] else "")
         + f" by `{o.label}`: a legacy PostgreSQL table of **{o.rows:,} rows** "
-        f"(15 person-register columns, ~1% dirty), each method its own process, "
+        f"(15 person-register columns, ~1% dirty), each method its own process (the full "
+        "reads take turns run by run, so a drift in the machine's speed falls on all alike), "
         f"{o.warmup} warm-up + {o.runs} measured run(s), median reported; spread is "
         "(max − min) ÷ median. Peak RSS is the process tree's high-water mark. "
         "Rows/s count the whole process (start-up included) so every method pays the "

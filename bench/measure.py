@@ -199,12 +199,42 @@ def repeat(
     for index in range(runs):
         sample = run_once(index)
         samples.append(sample)
-        done = (
-            f"{sample.seconds:.2f} s ({sample.cpu_seconds:.1f} s CPU), "
-            f"{sample.peak_rss_mb:.0f} MB, load {sample.load_before:.1f}"
-        )
-        log(f"  {method}: run {index + 1}/{runs} {done}")
+        log(f"  {method}: run {index + 1}/{runs} {_summary(sample)}")
     return Measurement(method, rows, samples, warmup)
+
+
+def interleave(
+    methods: dict[str, tuple[int | None, Callable[[int], Sample]]],
+    *,
+    runs: int,
+    warmup: int,
+    log: Callable[[str], None] = print,
+) -> list[Measurement]:
+    """Warm every method up, then measure them in turns: run 1 of each, then run 2 of each...
+
+    A machine whose speed drifts over minutes (a shared VM) then slows every method's runs
+    alike instead of whichever method happened to run in the slow minutes, so the ratios
+    between methods hold better than the absolute times. ``methods`` maps a name to its rows
+    and ``run_once``.
+    """
+    for method, (_, run_once) in methods.items():
+        for index in range(warmup):
+            sample = run_once(-1 - index)
+            log(f"  {method}: warm-up {sample.seconds:.2f} s, {sample.peak_rss_mb:.0f} MB")
+    samples: dict[str, list[Sample]] = {method: [] for method in methods}
+    for index in range(runs):
+        for method, (_, run_once) in methods.items():
+            sample = run_once(index)
+            samples[method].append(sample)
+            log(f"  {method}: run {index + 1}/{runs} {_summary(sample)}")
+    return [Measurement(m, rows, samples[m], warmup) for m, (rows, _) in methods.items()]
+
+
+def _summary(sample: Sample) -> str:
+    return (
+        f"{sample.seconds:.2f} s ({sample.cpu_seconds:.1f} s CPU), "
+        f"{sample.peak_rss_mb:.0f} MB, load {sample.load_before:.1f}"
+    )
 
 
 def python_argv(module: str, *args: str) -> list[str]:

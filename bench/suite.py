@@ -1,7 +1,8 @@
 """The whole suite, in one run: generate, measure every method, write the report.
 
-Order: the legacy table; baseline A (ADBC), baselines B and C (dlt); exhub full sync at N
-(each run in a fresh ``EXHUB_HOME``; the last one is kept); exhub full sync at the small
+Order: the legacy table; the full reads of N rows taking turns run by run (baseline A, ADBC;
+baselines B and C, dlt; exhub full sync, each run in a fresh ``EXHUB_HOME``, the last one
+kept); exhub full sync at the small
 size (memory scaling); a cProfile of one exhub sync; incremental rounds on the kept home
 (1% changed per round, restored afterwards); query latency on the kept home; parsing
 ``dags/`` with 500 generated sources. Every measured method is its own process.
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from bench import config, legacy
 from bench.home import SOURCE_TEMPLATE, exhub_env, write_home
-from bench.measure import Measurement, Sample, python_argv, repeat, run_process
+from bench.measure import Measurement, Sample, interleave, python_argv, repeat, run_process
 from bench.report import Report
 
 DAG_SOURCES = 500
@@ -138,8 +139,8 @@ class Suite:
         )
         self.report.legacy = table
 
-    def baselines(self) -> None:
-        """ADBC and the two dlt configurations."""
+    def full_reads(self) -> None:
+        """The baselines and exhub's full sync, taking turns run by run (see ``interleave``)."""
 
         def adbc(_: int) -> Sample:
             out = self._fresh("adbc")
@@ -147,20 +148,15 @@ class Suite:
             shutil.rmtree(out, ignore_errors=True)
             return sample
 
-        self._measure("adbc_parquet", self.o.rows, adbc)
-        for backend in ("connectorx", "pyarrow"):
-
-            def dlt(_: int, backend: str = backend) -> Sample:
+        def dlt(backend: str):
+            def once(_: int) -> Sample:
                 out = self._fresh(f"dlt_{backend}")
                 argv = python_argv("bench.children", "dlt", backend, config.TABLE, str(out))
                 sample = run_process(argv, log_file=self.work / "dlt.log")
                 shutil.rmtree(out, ignore_errors=True)
                 return sample
 
-            self._measure(f"dlt_{backend}", self.o.rows, dlt)
-
-    def exhub_full(self) -> None:
-        """Full syncs at N (the last home is kept) and at the small size."""
+            return once
 
         def full(index: int) -> Sample:
             # Iceberg metadata holds absolute paths: a home stays where it was synced.
@@ -171,7 +167,21 @@ class Suite:
             self.kept_home = home
             return sample
 
-        self._measure("exhub_full", self.o.rows, full)
+        methods = {
+            "adbc_parquet": (self.o.rows, adbc),
+            "dlt_connectorx": (self.o.rows, dlt("connectorx")),
+            "dlt_pyarrow": (self.o.rows, dlt("pyarrow")),
+            "exhub_full": (self.o.rows, full),
+        }
+        self.log(f"full reads of {self.o.rows:,} rows, in turns: {', '.join(methods)}")
+        for measurement in interleave(
+            methods, runs=self.o.runs, warmup=self.o.warmup, log=self.log
+        ):
+            self.report.add(measurement)
+        self.report.write(None, self.work / "partial.json")
+
+    def exhub_small(self) -> None:
+        """A full sync of the small table (memory scaling)."""
 
         def small(_: int) -> Sample:
             home = write_home(self._fresh("home_small"))
@@ -280,8 +290,8 @@ class Suite:
         """Everything, then the report files."""
         started = time.perf_counter()
         self.legacy_table()
-        self.baselines()
-        self.exhub_full()
+        self.full_reads()
+        self.exhub_small()
         self.profile()
         self.incremental()
         self.query()
