@@ -11,8 +11,8 @@ retried with exponential backoff; a ``TerminalError`` (bad configuration, failed
 becomes ``AirflowFailException``, which fails the task at once. Either way the failure is
 recorded on the run (``fail_run``) and sent as an OpenLineage FAIL event.
 
-Everything heavy is imported inside the callables: the DAG files import this module at parse
-time.
+Everything heavy is imported inside the callables, with the garbage collector paused (see
+``exhub.gc_pause``): the DAG files import this module at parse time.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from exhub import gc_pause
 from exhub.errors import ConfigError, GateFailedError, RetriableError, TerminalError
 
 if TYPE_CHECKING:
@@ -190,9 +191,10 @@ def extract_task(source_id: str, stream_name: str, **context: Any) -> dict[str, 
     Returns:
         ``run_id`` and ``extracted`` rows, for XCom.
     """
-    from exhub.engine.run import register, start_plan
-    from exhub.engine.stages import extract_stage
-    from exhub.sources import config_hash
+    with gc_pause.paused():
+        from exhub.engine.run import register, start_plan
+        from exhub.engine.stages import extract_stage
+        from exhub.sources import config_hash
 
     with StageRun(context) as run:
         hub, source, path = run.open(source_id)
@@ -231,9 +233,12 @@ def validate_task(source_id: str, handover: dict[str, Any], **context: Any) -> d
     Returns:
         ``run_id``, rows ``staged`` to publish and rows ``quarantined``, for XCom.
     """
-    from exhub.engine.run import resume_plan
-    from exhub.engine.stages import validate_stage
+    with gc_pause.paused():
+        from exhub.engine.run import resume_plan
+        from exhub.engine.stages import validate_stage
+        from exhub.validate.expectations import prewarm
 
+    prewarm()  # Great Expectations imports while the landing is read and conformed
     with StageRun(context) as run:
         hub, source, path = run.open(source_id)
         run.plan = resume_plan(hub, source, path, handover["run_id"])
@@ -269,8 +274,9 @@ def publish_task(source_id: str, handover: dict[str, Any], **context: Any) -> di
     Returns:
         The run's id, dataset, status, counts and snapshot id, for XCom.
     """
-    from exhub.engine.run import resume_plan
-    from exhub.engine.stages import publish_stage
+    with gc_pause.paused():
+        from exhub.engine.run import resume_plan
+        from exhub.engine.stages import publish_stage
 
     with StageRun(context) as run:
         hub, source, path = run.open(source_id)

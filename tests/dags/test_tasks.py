@@ -198,3 +198,22 @@ def test_pools_are_created_and_resized_from_max_connections(hukou, hub_home):
     path = hub_home / "sources" / "ps_hukou.yaml"
     path.write_text(path.read_text().replace("max_connections: 2", "max_connections: 5"))
     assert sync() == "exhub_ps_hukou: 5 slot(s), resized\n"
+
+
+def test_the_validate_task_imports_great_expectations_ahead_of_its_sample(hukou, monkeypatch):
+    import gc
+
+    import exhub.validate.expectations as expectations
+
+    started = []
+    real = expectations.prewarm
+
+    def recording():
+        started.append(gc.isenabled())  # the engine's imports are done, the pause is over
+        return real()
+
+    monkeypatch.setattr(expectations, "prewarm", recording)
+    handover = extract_task("ps_hukou", "residents", dag_run=DAG_RUN)
+    assert started == []
+    validate_task("ps_hukou", handover, dag_run=DAG_RUN)
+    assert started == [True]
