@@ -320,6 +320,7 @@ class _Batcher:
         self.request = request
         self.zone = zone
         self.rows_seen = 0
+        self.key_positions = _key_positions(request)
         self.schema = pa.schema(
             [pa.field(plan.name, plan.arrow_type) for plan in plans]
             + [pa.field(POSITION_COLUMN, pa.string(), nullable=False)]
@@ -367,7 +368,7 @@ class _Batcher:
         return ExtractBatch(records.filter(keep), rejects)
 
     def _positions(self, arrays: Sequence[pa.Array], count: int) -> pa.Array:
-        rule = _key_positions(self.request)
+        rule = self.key_positions
         if rule is None:
             table = self.request.source_object
             numbers = pa.array(range(self.rows_seen + 1, self.rows_seen + count + 1), pa.int64())
