@@ -22,7 +22,7 @@ from exhub.errors import ConfigError
 from exhub.memory import return_freed_memory
 from exhub.publish import data_folder, dataset_arrow_schema
 from exhub.semantic import normalize_text
-from exhub.validate.expectations import COMPUTED_SUFFIX, computed_rule_ids, run_suite
+from exhub.validate.expectations import computed_rule_ids, run_suite, suite_frame
 from exhub.validate.gate import PublishStats, count_true
 from exhub.validate.quarantine import (
     QUARANTINE_SCHEMA,
@@ -95,14 +95,10 @@ def _provenance(good: pa.Table, plan: RunPlan, extracted_at: pa.Scalar) -> pa.Ta
 
 
 def _gx_sample(result: LoopResult, conformed, failures, take: int, computed: set[str]) -> None:
-    frame = conformed.values.slice(0, take).to_pandas()
-    frame[POSITION_COLUMN] = conformed.positions.slice(0, take).to_pylist()
-    for rule_id in computed:
-        frame[rule_id + COMPUTED_SUFFIX] = True
-    for failure in failures:
-        if failure.rule_id in computed:
-            mask = pd.Series(failure.mask.slice(0, take).to_pylist()).fillna(False)
-            frame[failure.rule_id + COMPUTED_SUFFIX] = (~mask.astype(bool)).to_numpy()
+    failures = [RuleFailure(f.rule_id, f.reason, f.mask.slice(0, take)) for f in failures]
+    frame = suite_frame(
+        conformed.values.slice(0, take), conformed.positions.slice(0, take), failures, computed
+    )
     result.gx_frames.append(frame)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
 
 import pyarrow as pa
 import pytest
@@ -10,7 +11,13 @@ import pytest
 from connectors import POSITION_COLUMN
 from exhub.conform.conformer import Conformer
 from exhub.sources.models import StreamConfig
-from exhub.validate.expectations import COMPUTED_SUFFIX, computed_rule_ids, run_suite
+from exhub.contracts import load_contract
+from exhub.validate.expectations import (
+    COMPUTED_SUFFIX,
+    computed_rule_ids,
+    run_suite,
+    suite_frame,
+)
 from exhub.validate.row_rules import apply_row_rules
 from tests.unit.contracts.test_realistic_rows import REGISTRY, ROWS
 
@@ -28,13 +35,8 @@ def gx_frame(contract, rows):
         pa.record_batch(columns)
     )
     failures = apply_row_rules(contract, conformed)
-    frame = conformed.values.to_pandas()
-    frame[POSITION_COLUMN] = conformed.positions.to_pylist()
-    for rule in computed_rule_ids(contract):
-        frame[rule + COMPUTED_SUFFIX] = True
-    for failure in failures:
-        if failure.rule_id in computed_rule_ids(contract):
-            frame[failure.rule_id + COMPUTED_SUFFIX] = [not m for m in failure.mask.to_pylist()]
+    computed = set(computed_rule_ids(contract))
+    frame = suite_frame(conformed.values, conformed.positions, failures, computed)
     return frame, {f.rule_id for f in failures}
 
 
@@ -65,6 +67,81 @@ def test_suite_flags_the_same_row_as_exhub():
         if not r["success"]
     }
     assert flagged.get("resident_id.cn_resident_id") == 1
+
+
+FEES = """\
+name: fee
+version: 1
+domain: testing
+title: {zh: 费用, en: Fee}
+owner: data_resources
+sharing:
+  class: unconditional
+update_cycle: daily
+primary_key: [fee_id]
+drift: freeze
+fields:
+  - name: fee_id
+    type: string
+    required: true
+    description: {zh: 编号, en: Id}
+  - name: amount
+    type: decimal(12,2)
+    range: {min: 0, max: 9999999999.99}
+    description: {zh: 金额, en: Amount}
+  - name: capital
+    type: decimal(18,2)
+    range: {min: 0}
+    description: {zh: 资本, en: Capital}
+"""
+
+
+@pytest.fixture
+def fees(tmp_path):
+    path = tmp_path / "schemas" / "testing" / "fee.v1.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(FEES, encoding="utf-8")
+    return load_contract(path)
+
+
+def test_decimals_a_double_orders_exactly_reach_gx_as_floats_and_keep_their_bounds(fees):
+    rows = [
+        {"fee_id": "a", "amount": "0.00", "capital": "0.00"},
+        {"fee_id": "b", "amount": "9999999999.99", "capital": "1234567890123456.78"},
+        {"fee_id": "c", "amount": "-0.01", "capital": "-0.01"},
+    ]
+    frame, failed = gx_frame(fees, rows)
+    assert failed == {"amount.range", "capital.range"}
+    assert frame["amount"].dtype == "float64"
+    assert frame["amount"].tolist() == [0.0, 9999999999.99, -0.01]
+    # 18 digits do not fit a double: those stay exact Decimals.
+    assert frame["capital"].tolist()[1] == Decimal("1234567890123456.78")
+    result = run_suite(fees, frame)
+    unexpected = {
+        r["expectation_config"]["meta"]["rule_id"]: r["result"]["partial_unexpected_list"]
+        for r in result["results"]
+        if not r["success"]
+    }
+    assert unexpected == {"amount.range": [-0.01], "capital.range": [-0.01]}
+
+
+def test_the_suite_fingerprints_its_frame_once(monkeypatch):
+    from great_expectations.execution_engine import pandas_execution_engine as engine
+
+    calls = []
+    fingerprint = engine.hash_pandas_dataframe
+
+    def counted(frame):
+        calls.append(len(frame))
+        return fingerprint(frame)
+
+    monkeypatch.setattr(engine, "hash_pandas_dataframe", counted)
+    contract = REGISTRY.get("person@1")
+    frame, _ = gx_frame(contract, [ROWS["person@1"]])
+    result = run_suite(contract, frame)
+    assert result["success"]
+    assert calls == [1]
+    assert result["meta"]["batch_parameters"] == {"dataframe": "<DATAFRAME>"}
 
 
 def test_prewarming_great_expectations_starts_one_import_per_process():
