@@ -64,27 +64,44 @@ def _any_code_of(data: np.ndarray, positions: np.ndarray, size: int, wanted: np.
     return bool(np.isin(code, wanted).any())
 
 
-def _may_hold_special(view: StringBytes) -> bool:
-    """Whether any row may hold a BOM, U+3000 or full-width ASCII (never a false "no").
+def _special_rows(view: StringBytes) -> np.ndarray | None:
+    """Rows that may hold a BOM, U+3000 or full-width ASCII; None when none can.
 
-    All three start with the lead byte 0xEF or 0xE3 in UTF-8: a byte scan rules most
-    columns out far faster than the regex, and the exact three-byte sequence is checked
-    only where such a lead byte occurs (Chinese punctuation also starts with 0xE3).
+    All three start with the lead byte 0xEF or 0xE3 in UTF-8, which never occurs inside
+    another character: a byte scan rules most columns out far faster than a regex, and the
+    exact three-byte sequence is checked only where such a lead byte occurs (Chinese
+    punctuation also starts with 0xE3). A lead byte too close to the end to be checked marks
+    its row too: an extra row only goes through the exact path, a missed one would not.
     """
-    data = view.used_bytes()
+    first, last = int(view.offsets[0]), int(view.offsets[-1])
+    data = view.data[first:last]
     raw = data.tobytes()
     if raw.find(b"\xef") < 0 and raw.find(b"\xe3") < 0:
-        return False
+        return None
     leads = np.flatnonzero((data == 0xEF) | (data == 0xE3))
-    if len(leads) and leads[-1] + 2 >= len(data):
-        return True
+    inside = leads + 2 < len(data)
+    checked = leads[inside]
     code = (
-        (data[leads].astype(np.int64) << 16)
-        | (data[leads + 1].astype(np.int64) << 8)
-        | data[leads + 2].astype(np.int64)
+        (data[checked].astype(np.int64) << 16)
+        | (data[checked + 1].astype(np.int64) << 8)
+        | data[checked + 2].astype(np.int64)
     )
     special = (code == 0xEFBBBF) | (code == 0xE38080) | ((code >= 0xEFBC81) & (code <= 0xEFBD9E))
-    return bool(special.any())
+    found = np.concatenate([checked[special], leads[~inside]]) + first
+    if len(found) == 0:
+        return None
+    # Offsets never decrease: a byte belongs to the last row starting at or before it.
+    rows = np.zeros(len(view.valid), bool)
+    rows[np.searchsorted(view.starts, found, side="right") - 1] = True
+    rows &= view.valid  # bytes under a null row are not text
+    return rows if rows.any() else None
+
+
+def _normalize_special(arr: pa.Array) -> pa.Array:
+    arr = pc.replace_substring(arr, BOM, "")
+    arr = pc.replace_substring(arr, IDEOGRAPHIC_SPACE, " ")
+    arr = _full_width_to_half(arr)
+    return pc.utf8_trim_whitespace(arr)
 
 
 def _may_need_trim(view: StringBytes) -> bool:
@@ -155,15 +172,14 @@ def normalize_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     """
     arr = to_string_array(arr)
     # Most columns of most systems hold none of these characters and need no trim, and
-    # each rewrite is a full pass: byte checks decide whether the kernels run at all.
+    # each rewrite is a full pass: byte checks decide which rows the kernels run on.
     view = StringBytes.of(arr)
-    special = f"[{BOM}{IDEOGRAPHIC_SPACE}{chr(_FULL_WIDTH_FIRST)}-{chr(_FULL_WIDTH_LAST)}]"
-    if _may_hold_special(view) and pc.any(pc.match_substring_regex(arr, special)).as_py():
-        arr = pc.replace_substring(arr, BOM, "")
-        arr = pc.replace_substring(arr, IDEOGRAPHIC_SPACE, " ")
-        arr = _full_width_to_half(arr)
-        arr = pc.utf8_trim_whitespace(arr)
-    elif _may_need_trim(view):
+    special = _special_rows(view)
+    if special is not None:
+        rows = pa.array(special)
+        arr = pc.replace_with_mask(arr, rows, _normalize_special(pc.filter(arr, rows)))
+        view = StringBytes.of(arr)
+    if _may_need_trim(view):
         arr = pc.utf8_trim_whitespace(arr)
     return blank_to_null(arr)
 

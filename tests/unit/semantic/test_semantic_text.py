@@ -1,3 +1,4 @@
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -50,3 +51,24 @@ def test_string_like_inputs(arr):
 
 def test_empty_array():
     assert len(normalize_text(pa.array([], pa.string()))) == 0
+
+
+def test_text_under_a_null_row_is_left_alone():
+    # Arrow lets a null row keep bytes; a full-width "Ａ" there must not make the row text.
+    data = "Ａx ｂ".encode()
+    offsets = pa.py_buffer(np.array([0, 3, 4, 8], np.int32).tobytes())
+    validity = pa.py_buffer(np.packbits([False, True, True], bitorder="little"))
+    arr = pa.Array.from_buffers(pa.string(), 3, [validity, offsets, pa.py_buffer(data)])
+    assert normalize_text(arr).to_pylist() == [None, "x", "b"]
+
+
+def test_only_rows_holding_special_characters_are_rewritten():
+    plain = [f"合肥市蜀山区长江西路{i}号" for i in range(1000)]
+    values = [*plain, "（１次变更）", "\ufeff地址", " 末尾空格\u3000", None]
+    assert normalize_text(pa.array(values)).to_pylist() == [
+        *plain,
+        "(1次变更)",
+        "地址",
+        "末尾空格",
+        None,
+    ]
