@@ -375,6 +375,7 @@ class _Batcher:
             return pc.binary_join_element_wise(f"{table} row=", numbers.cast(pa.string()), "")
         return rule.build([arrays[self.names.index(key)] for key in rule.key_columns])
 
+
 def _key_positions(request: ReadRequest) -> KeyPositions | None:
     # Keyed tables: positions name the key. Otherwise ``row=N`` counts rows in read order.
     if not request.key_columns:

@@ -10,10 +10,9 @@ import pytest
 
 from connectors import POSITION_COLUMN
 from exhub.conform.conformer import Conformer
-from exhub.sources.models import StreamConfig
 from exhub.contracts import load_contract
+from exhub.sources.models import StreamConfig
 from exhub.validate.expectations import (
-    COMPUTED_SUFFIX,
     computed_rule_ids,
     run_suite,
     suite_frame,
