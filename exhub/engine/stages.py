@@ -27,7 +27,7 @@ from exhub.errors import GateFailedError, TerminalError
 from exhub.extract import LandingManifest, extract_to_landing, iter_landed, iter_rejects
 from exhub.failpoints import failpoint
 from exhub.publish import commit_run, committed_snapshot, ensure_table
-from exhub.publish.commit import key_strings, start_merge_scan
+from exhub.publish.commit import start_merge_scan
 from exhub.sources import StreamConfig
 from exhub.sources.secrets import resolve_references
 from exhub.validate.drift import describe_schema, detect_drift
@@ -92,11 +92,10 @@ def committed(plan: RunPlan, table) -> int | None:
     return snapshot_id
 
 
-def _tombstone_keys(tombstone_files: list[str], key) -> pa.Array | None:
+def _tombstone_keys(tombstone_files: list[str], key) -> pa.Table | None:
     if not tombstone_files:
         return None
-    tables = [pq.read_table(f) for f in tombstone_files]
-    return pa.concat_arrays([key_strings(t, key) for t in tables])
+    return pa.concat_tables([pq.read_table(f, columns=list(key)) for f in tombstone_files])
 
 
 def extract_stage(

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyiceberg.exceptions import CommitFailedException, ValidationException
 from pyiceberg.table import Table, TableProperties
@@ -41,10 +40,8 @@ from exhub.publish.deletes import (
 )
 from exhub.publish.row_delta import RowDelta
 from exhub.publish.tables import RUN_ID_PROPERTY, data_folder
-from exhub.validate.gate import bounded_duckdb, count_true
+from exhub.validate.gate import bounded_duckdb
 
-KEY_SEPARATOR = "\x1f"
-SCAN_BATCH_ROWS = 100_000
 SCAN_THREADS = 2
 CONFLICTS = (CommitFailedException, ValidationException)
 _SCAN_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="merge-scan-ahead")
@@ -70,21 +67,6 @@ def committed_snapshot(table: Table, run_id: str) -> int | None:
     return None
 
 
-def key_strings(table: pa.Table, key: Sequence[str]) -> pa.Array:
-    """One text value per row for a (possibly composite) key."""
-    parts = [pc.cast(table.column(k), pa.string()).combine_chunks() for k in key]
-    if len(parts) == 1:
-        return parts[0]
-    return pc.binary_join_element_wise(*parts, KEY_SEPARATOR)
-
-
-def _keys_of(files: Sequence[str], key: Sequence[str]) -> pa.Array:
-    arrays = [key_strings(pq.read_table(f, columns=list(key)), key) for f in files]
-    if not arrays:
-        return pa.array([], pa.string())
-    return pc.unique(pa.chunked_array(arrays, pa.string()).combine_chunks())
-
-
 @dataclass
 class FileHits:
     """Rows of one live data file that a merge deletes."""
@@ -100,30 +82,80 @@ class FileHits:
         return len(self.positions) >= self.live.data.record_count
 
 
-def _hits_in(
-    table: Table, live: LiveFile, key: Sequence[str], doomed: pa.Array, incoming: pa.Array
-) -> FileHits | None:
-    """Positions of live rows whose key is doomed, reading only the key columns."""
-    already = deleted_positions(table, live)
-    found: list[np.ndarray] = []
-    replaced = offset = 0
-    with table.io.new_input(live.data.file_path).open() as handle:
-        for batch in pq.ParquetFile(handle).iter_batches(
-            batch_size=SCAN_BATCH_ROWS, columns=list(key)
-        ):
-            existing = key_strings(pa.Table.from_batches([batch]), key)
-            hit = pc.fill_null(pc.is_in(existing, value_set=doomed), False)
-            rows = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
-            if rows.size and already.size:
-                rows = rows[~np.isin(rows + offset, already, assume_unique=True)]
-            if rows.size:
-                replaced += count_true(pc.is_in(existing.take(rows), value_set=incoming))
-                found.append(rows + offset)
-            offset += batch.num_rows
-    if not found:
-        return None
-    new = np.concatenate(found)
-    return FileHits(live, np.union1d(already, new), len(new) - replaced, replaced)
+def _find_hits(
+    table: Table,
+    live: Sequence[LiveFile],
+    files: Sequence[str],
+    key: Sequence[str],
+    delete_keys: pa.Table | None,
+) -> list[FileHits]:
+    """The live rows whose key the staged files bring or ``delete_keys`` delete.
+
+    One DuckDB hash join over every live file's key columns (typed, no text conversion):
+    the run's keys are hashed once, the files are read by key columns only and in bounded
+    memory, and only the matching rows come back, as (file, position, replaced).
+    """
+    columns = ", ".join(f'"{k}"' for k in key)
+    con = bounded_duckdb()
+    try:
+        con.execute(f"SET threads = {SCAN_THREADS}")
+        if delete_keys is not None and delete_keys.num_rows:
+            con.register("deleted_keys", delete_keys.select(list(key)))
+        elif not files:
+            return []
+        if files:
+            con.execute(
+                f"CREATE TEMP TABLE doomed AS SELECT DISTINCT {columns}, true AS _exhub_replaced "
+                "FROM read_parquet(?, hive_partitioning=false)",
+                [list(files)],
+            )
+            if delete_keys is not None and delete_keys.num_rows:
+                con.execute(
+                    f"INSERT INTO doomed SELECT DISTINCT {columns}, false FROM deleted_keys "
+                    f"ANTI JOIN doomed USING ({columns})"
+                )
+        else:
+            con.execute(
+                f"CREATE TEMP TABLE doomed AS SELECT DISTINCT {columns}, false AS _exhub_replaced "
+                "FROM deleted_keys"
+            )
+        con.register(
+            "live_paths",
+            pa.table({"_exhub_file": range(len(live))}).append_column(
+                "_exhub_path", pa.array([f.path for f in live], pa.string())
+            ),
+        )
+        found = con.execute(
+            "SELECT p._exhub_file, d.file_row_number, k._exhub_replaced "
+            "FROM read_parquet(?, filename=true, file_row_number=true, hive_partitioning=false) d "
+            f"JOIN doomed k USING ({columns}) "
+            "JOIN live_paths p ON p._exhub_path = d.filename",
+            [[f.path for f in live]],
+        ).fetchnumpy()
+    finally:
+        con.close()
+    which = found["_exhub_file"].astype(np.int64)
+    positions = found["file_row_number"].astype(np.int64)
+    replaced = np.asarray(found["_exhub_replaced"], bool)
+    order = np.argsort(which, kind="stable")
+    which, positions, replaced = which[order], positions[order], replaced[order]
+    bounds = np.searchsorted(which, np.arange(len(live) + 1))
+    hits = []
+    for index, live_file in enumerate(live):
+        rows = positions[bounds[index] : bounds[index + 1]]
+        again = replaced[bounds[index] : bounds[index + 1]]
+        if not rows.size:
+            continue
+        already = deleted_positions(table, live_file)
+        if already.size:
+            new = ~np.isin(rows, already)
+            rows, again = rows[new], again[new]
+        if rows.size:
+            brought = int(again.sum())
+            hits.append(
+                FileHits(live_file, np.union1d(already, rows), len(rows) - brought, brought)
+            )
+    return hits
 
 
 def _ensure_name_mapping(tx) -> None:
@@ -198,20 +230,13 @@ def scan_merge(
     *,
     source_id: str,
     key: Sequence[str],
-    delete_keys: pa.Array | None,
+    delete_keys: pa.Table | None,
 ) -> MergeScan:
     """Find the live rows of the source whose key the staged files bring or delete."""
     snapshot = table.current_snapshot()
     live = live_files(table, source_id=source_id)
-    # The source's first publish has nothing to merge into: skip reading the new keys.
-    incoming = _keys_of(files, key) if live else pa.array([], pa.string())
-    doomed = pc.unique(pa.concat_arrays([incoming, delete_keys])) if delete_keys else incoming
-    if not len(doomed):
-        live = []
-    # Reading and hashing keys is Arrow work that releases the GIL: one file per core.
-    with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="merge-scan") as pool:
-        found = pool.map(lambda f: _hits_in(table, f, key, doomed, incoming), live)
-        hits = [h for h in found if h is not None]
+    # The source's first publish has nothing to merge into.
+    hits = _find_hits(table, live, files, key, delete_keys) if live else []
     snapshot_id = snapshot.snapshot_id if snapshot else None
     return MergeScan(snapshot_id, tuple(files), source_id, hits)
 
@@ -222,7 +247,7 @@ def start_merge_scan(
     *,
     source_id: str,
     key: Sequence[str],
-    delete_keys: pa.Array | None,
+    delete_keys: pa.Table | None,
 ) -> Future:
     """``scan_merge`` on a thread, on the table as it is now.
 
@@ -254,7 +279,7 @@ def _merge(
     *,
     source_id: str,
     key: Sequence[str],
-    delete_keys: pa.Array | None,
+    delete_keys: pa.Table | None,
     properties: dict,
     scanned: MergeScan | None = None,
 ) -> tuple[int, int]:
@@ -295,7 +320,7 @@ def _commit_once(
     source_id: str,
     full_refresh: bool,
     primary_key: Sequence[str],
-    delete_keys: pa.Array | None,
+    delete_keys: pa.Table | None,
     scanned: MergeScan | None,
 ) -> CommitResult:
     table.refresh()
@@ -333,7 +358,7 @@ def commit_run(
     source_id: str,
     full_refresh: bool,
     primary_key: Sequence[str],
-    delete_keys: pa.Array | None = None,
+    delete_keys: pa.Table | None = None,
     scan_ahead: Future | None = None,
 ) -> CommitResult:
     """Publish staged data files as one snapshot (retried on concurrent commits).
@@ -345,7 +370,7 @@ def commit_run(
         source_id: the ``_source`` partition this run owns.
         full_refresh: replace the source's rows instead of merging on the key.
         primary_key: the contract's key columns.
-        delete_keys: key strings the source marked deleted (merge only).
+        delete_keys: the key columns of the rows the source marked deleted (merge only).
         scan_ahead: a ``start_merge_scan`` of these files and delete keys (merge only); used
             when the table has not changed since, scanned again otherwise.
 

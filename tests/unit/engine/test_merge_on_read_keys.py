@@ -99,7 +99,7 @@ def test_only_the_exact_key_pair_is_replaced_or_deleted(permits):
         source_id="s1",
         full_refresh=False,
         primary_key=key,
-        delete_keys=pa.array(["340103\x1f1"]),
+        delete_keys=pa.table({"district": ["340103"], "permit_no": pa.array([1], pa.int64())}),
     )
     assert (result.rows_replaced, result.rows_deleted) == (1, 1)
     assert visible(table) == [
