@@ -25,8 +25,7 @@ ROLES = {
     "MainThread": "start-up, data and quarantine writes, key check, commit",
     "gx-prewarm": "Great Expectations import",
     "gx-suite": "Great Expectations suite on the sample",
-    "merge-scan": "merge: finding the positions of replaced keys",
-    "merge-scan-ahead": "merge: the staged keys, read while Great Expectations runs",
+    "merge-scan-ahead": "merge: the rows the run replaces, found while Great Expectations runs",
 }
 NATIVE = "native pools (Arrow, DuckDB, pyiceberg)"
 

@@ -99,17 +99,18 @@ def _find_hits(
     con = bounded_duckdb()
     try:
         con.execute(f"SET threads = {SCAN_THREADS}")
-        if delete_keys is not None and delete_keys.num_rows:
-            con.register("deleted_keys", delete_keys.select(list(key)))
-        elif not files:
+        deletes = delete_keys is not None and delete_keys.num_rows > 0
+        if not files and not deletes:
             return []
+        if deletes:
+            con.register("deleted_keys", delete_keys.select(list(key)))
         if files:
             con.execute(
                 f"CREATE TEMP TABLE doomed AS SELECT DISTINCT {columns}, true AS _exhub_replaced "
                 "FROM read_parquet(?, hive_partitioning=false)",
                 [list(files)],
             )
-            if delete_keys is not None and delete_keys.num_rows:
+            if deletes:
                 con.execute(
                     f"INSERT INTO doomed SELECT DISTINCT {columns}, false FROM deleted_keys "
                     f"ANTI JOIN doomed USING ({columns})"
@@ -119,18 +120,15 @@ def _find_hits(
                 f"CREATE TEMP TABLE doomed AS SELECT DISTINCT {columns}, false AS _exhub_replaced "
                 "FROM deleted_keys"
             )
-        con.register(
-            "live_paths",
-            pa.table({"_exhub_file": range(len(live))}).append_column(
-                "_exhub_path", pa.array([f.path for f in live], pa.string())
-            ),
-        )
+        paths = [f.path for f in live]
+        numbered = {"_exhub_file": pa.array(range(len(paths)), pa.int64()), "_exhub_path": paths}
+        con.register("live_paths", pa.table(numbered))
         found = con.execute(
             "SELECT p._exhub_file, d.file_row_number, k._exhub_replaced "
             "FROM read_parquet(?, filename=true, file_row_number=true, hive_partitioning=false) d "
             f"JOIN doomed k USING ({columns}) "
             "JOIN live_paths p ON p._exhub_path = d.filename",
-            [[f.path for f in live]],
+            [paths],
         ).fetchnumpy()
     finally:
         con.close()

@@ -109,3 +109,40 @@ def test_only_the_exact_key_pair_is_replaced_or_deleted(permits):
     ]
     masked = [f for f in live_files(table) if f.deletes]
     assert len(masked) == 1 and masked[0].deleted_rows == 2
+
+
+def test_a_run_that_only_deletes_masks_those_rows_once(permits):
+    contract, table, folder = permits
+    key = ["district", "permit_no"]
+    rows = [("340102", 1, "张三"), ("340102", 2, "李四"), ("340103", 1, "王五")]
+    commit_run(
+        table,
+        [stage(contract, folder, "r1", rows)],
+        run_id="r1",
+        source_id="s1",
+        full_refresh=True,
+        primary_key=key,
+    )
+    gone = pa.table({"district": ["340102"], "permit_no": pa.array([2], pa.int64())})
+    first = commit_run(
+        table,
+        [],
+        run_id="r2",
+        source_id="s1",
+        full_refresh=False,
+        primary_key=key,
+        delete_keys=gone,
+    )
+    assert (first.rows_replaced, first.rows_deleted) == (0, 1)
+    # The source reporting the same deletion again finds nothing left to mask.
+    again = commit_run(
+        table,
+        [],
+        run_id="r3",
+        source_id="s1",
+        full_refresh=False,
+        primary_key=key,
+        delete_keys=gone,
+    )
+    assert (again.rows_replaced, again.rows_deleted) == (0, 0)
+    assert visible(table) == [("340102", 1, "张三"), ("340103", 1, "王五")]
