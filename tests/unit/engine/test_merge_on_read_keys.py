@@ -146,3 +146,44 @@ def test_a_run_that_only_deletes_masks_those_rows_once(permits):
     )
     assert (again.rows_replaced, again.rows_deleted) == (0, 0)
     assert visible(table) == [("340102", 1, "张三"), ("340103", 1, "王五")]
+
+
+def test_a_full_refresh_counts_the_live_keys_the_source_no_longer_has(permits):
+    contract, table, folder = permits
+    key = ["district", "permit_no"]
+    rows = [
+        ("340102", 1, "张三"),
+        ("340102", 2, "李四"),
+        ("340103", 1, "王五"),
+        ("340103", 2, "赵六"),
+    ]
+    commit_run(
+        table,
+        [stage(contract, folder, "r1", rows)],
+        run_id="r1",
+        source_id="s1",
+        full_refresh=True,
+        primary_key=key,
+    )
+    gone = pa.table({"district": ["340103"], "permit_no": pa.array([2], pa.int64())})
+    commit_run(
+        table,
+        [],
+        run_id="r2",
+        source_id="s1",
+        full_refresh=False,
+        primary_key=key,
+        delete_keys=gone,
+    )
+    # 340103/2 is already masked; of the three live keys, 340102/2 is missing from the read.
+    refreshed = [("340102", 1, "张三"), ("340103", 1, "王五（新）")]
+    result = commit_run(
+        table,
+        [stage(contract, folder, "r3", refreshed)],
+        run_id="r3",
+        source_id="s1",
+        full_refresh=True,
+        primary_key=key,
+    )
+    assert result.rows_deleted == 1
+    assert visible(table) == sorted(refreshed)
