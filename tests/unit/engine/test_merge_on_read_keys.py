@@ -111,79 +111,50 @@ def test_only_the_exact_key_pair_is_replaced_or_deleted(permits):
     assert len(masked) == 1 and masked[0].deleted_rows == 2
 
 
-def test_a_run_that_only_deletes_masks_those_rows_once(permits):
+KEY = ["district", "permit_no"]
+PERMITS = [
+    ("340102", 1, "张三"),
+    ("340102", 2, "李四"),
+    ("340103", 1, "王五"),
+    ("340103", 2, "赵六"),
+]
+
+
+def publish(permits, run_id: str, rows, *, full_refresh: bool, deleted=None):
     contract, table, folder = permits
-    key = ["district", "permit_no"]
-    rows = [("340102", 1, "张三"), ("340102", 2, "李四"), ("340103", 1, "王五")]
-    commit_run(
+    files = [stage(contract, folder, run_id, rows)] if rows else []
+    delete_keys = None
+    if deleted:
+        districts, numbers = zip(*deleted, strict=True)
+        delete_keys = pa.table(
+            {"district": list(districts), "permit_no": pa.array(numbers, pa.int64())}
+        )
+    return commit_run(
         table,
-        [stage(contract, folder, "r1", rows)],
-        run_id="r1",
+        files,
+        run_id=run_id,
         source_id="s1",
-        full_refresh=True,
-        primary_key=key,
+        full_refresh=full_refresh,
+        primary_key=KEY,
+        delete_keys=delete_keys,
     )
-    gone = pa.table({"district": ["340102"], "permit_no": pa.array([2], pa.int64())})
-    first = commit_run(
-        table,
-        [],
-        run_id="r2",
-        source_id="s1",
-        full_refresh=False,
-        primary_key=key,
-        delete_keys=gone,
-    )
+
+
+def test_a_run_that_only_deletes_masks_those_rows_once(permits):
+    publish(permits, "r1", PERMITS, full_refresh=True)
+    first = publish(permits, "r2", [], full_refresh=False, deleted=[("340102", 2)])
     assert (first.rows_replaced, first.rows_deleted) == (0, 1)
     # The source reporting the same deletion again finds nothing left to mask.
-    again = commit_run(
-        table,
-        [],
-        run_id="r3",
-        source_id="s1",
-        full_refresh=False,
-        primary_key=key,
-        delete_keys=gone,
-    )
+    again = publish(permits, "r3", [], full_refresh=False, deleted=[("340102", 2)])
     assert (again.rows_replaced, again.rows_deleted) == (0, 0)
-    assert visible(table) == [("340102", 1, "张三"), ("340103", 1, "王五")]
+    assert visible(permits[1]) == [p for p in PERMITS if p[:2] != ("340102", 2)]
 
 
 def test_a_full_refresh_counts_the_live_keys_the_source_no_longer_has(permits):
-    contract, table, folder = permits
-    key = ["district", "permit_no"]
-    rows = [
-        ("340102", 1, "张三"),
-        ("340102", 2, "李四"),
-        ("340103", 1, "王五"),
-        ("340103", 2, "赵六"),
-    ]
-    commit_run(
-        table,
-        [stage(contract, folder, "r1", rows)],
-        run_id="r1",
-        source_id="s1",
-        full_refresh=True,
-        primary_key=key,
-    )
-    gone = pa.table({"district": ["340103"], "permit_no": pa.array([2], pa.int64())})
-    commit_run(
-        table,
-        [],
-        run_id="r2",
-        source_id="s1",
-        full_refresh=False,
-        primary_key=key,
-        delete_keys=gone,
-    )
+    publish(permits, "r1", PERMITS, full_refresh=True)
+    publish(permits, "r2", [], full_refresh=False, deleted=[("340103", 2)])
     # 340103/2 is already masked; of the three live keys, 340102/2 is missing from the read.
     refreshed = [("340102", 1, "张三"), ("340103", 1, "王五（新）")]
-    result = commit_run(
-        table,
-        [stage(contract, folder, "r3", refreshed)],
-        run_id="r3",
-        source_id="s1",
-        full_refresh=True,
-        primary_key=key,
-    )
+    result = publish(permits, "r3", refreshed, full_refresh=True)
     assert result.rows_deleted == 1
-    assert visible(table) == sorted(refreshed)
+    assert visible(permits[1]) == sorted(refreshed)
