@@ -95,11 +95,9 @@ def _provenance(good: pa.Table, plan: RunPlan, extracted_at: pa.Scalar) -> pa.Ta
 
 
 def _gx_sample(result: LoopResult, conformed, failures, take: int, computed: set[str]) -> None:
-    failures = [RuleFailure(f.rule_id, f.reason, f.mask.slice(0, take)) for f in failures]
-    frame = suite_frame(
-        conformed.values.slice(0, take), conformed.positions.slice(0, take), failures, computed
-    )
-    result.gx_frames.append(frame)
+    failed = {f.rule_id: f.mask.slice(0, take) for f in failures if f.rule_id in computed}
+    values, positions = conformed.values.slice(0, take), conformed.positions.slice(0, take)
+    result.gx_frames.append(suite_frame(values, positions, computed, failed))
 
 
 @dataclass

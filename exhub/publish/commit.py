@@ -96,9 +96,8 @@ def _find_hits(
     memory, and only the matching rows come back, as (file, position, replaced).
     """
     columns = ", ".join(f'"{k}"' for k in key)
-    con = bounded_duckdb()
+    con = bounded_duckdb(threads=SCAN_THREADS)
     try:
-        con.execute(f"SET threads = {SCAN_THREADS}")
         deletes = delete_keys is not None and delete_keys.num_rows > 0
         if not files and not deletes:
             return []
@@ -168,11 +167,10 @@ def _gone_from_source(old: Sequence[LiveFile], new: Sequence[str], key: Sequence
     if not old:
         return 0
     columns = ", ".join(f'"{k}"' for k in key)
-    con = bounded_duckdb()
+    # The publish runs alone, after validation: the anti join may use both cores
+    # (1.75 s → 1.05 s for a 5M-row partition refreshed in full).
+    con = bounded_duckdb(threads=SCAN_THREADS)
     try:
-        # The publish runs alone, after validation: the anti join may use both cores
-        # (1.75 s → 1.05 s for a 5M-row partition refreshed in full).
-        con.execute(f"SET threads = {SCAN_THREADS}")
         if not new:
             sql = f"SELECT count(*) FROM ({live_rows_sql(old, columns)})"
             return con.execute(sql).fetchone()[0]

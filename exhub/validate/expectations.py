@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -67,13 +67,12 @@ def computed_rule_ids(contract: Contract) -> list[str]:
 
 
 def suite_frame(
-    values: pa.Table, positions: pa.Array, failures: Iterable[Any], computed: set[str]
+    values: pa.Table, positions: pa.Array, computed: Iterable[str], failed: Mapping[str, pa.Array]
 ) -> pd.DataFrame:
     """The pandas frame GX validates: conformed values, source positions, computed flags.
 
-    ``failures`` are the batch's rule failures (``rule_id``, ``mask`` True where the row
-    failed); those of ``computed`` rules become ``<rule>__ok`` columns, the others are GX's
-    own to find.
+    Each rule of ``computed`` (``computed_rule_ids``) becomes a ``<rule>__ok`` column: False
+    where its mask in ``failed`` is True, True everywhere else (and where it has no mask).
     """
     for index, field in enumerate(values.schema):
         if pa.types.is_decimal(field.type) and field.type.precision <= FLOAT_EXACT_PRECISION:
@@ -81,11 +80,9 @@ def suite_frame(
     frame = values.to_pandas()
     frame[POSITION_COLUMN] = positions.to_pylist()
     for rule_id in computed:
-        frame[rule_id + COMPUTED_SUFFIX] = True
-    for failure in failures:
-        if failure.rule_id in computed:
-            failed = pc.fill_null(failure.mask, False).to_numpy(zero_copy_only=False)
-            frame[failure.rule_id + COMPUTED_SUFFIX] = ~failed
+        mask = failed.get(rule_id)
+        ok = True if mask is None else ~pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+        frame[rule_id + COMPUTED_SUFFIX] = ok
     return frame
 
 

@@ -66,12 +66,12 @@ class PublishStats:
                 self.newest[name] = value
 
 
-def bounded_duckdb(spill_to: Path | None = None) -> duckdb.DuckDBPyConnection:
+def bounded_duckdb(spill_to: Path | None = None, threads: int = 1) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection that spills to disk instead of growing with the table."""
     spill_to = spill_to or Path(tempfile.gettempdir()) / "exhub-duckdb-spill"
     con = offline_duckdb()
     con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-    con.execute("SET threads = 1")
+    con.execute(f"SET threads = {threads}")
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET temp_directory = ?", [str(spill_to)])
     return con
@@ -81,12 +81,11 @@ def _duplicate_keys(files: Sequence[str], key: Sequence[str]) -> tuple[int, list
     if not files:
         return 0, []
     columns = ", ".join(f'"{k}"' for k in key)
-    con = bounded_duckdb()
+    con = bounded_duckdb(threads=HASH_CHECK_THREADS)
     try:
         # Distinct 64-bit hashes prove distinct keys, with a hash table a fraction of the
         # keys' size (no spilling at 5M rows). Only a collision or a real duplicate pays for
         # the exact count below.
-        con.execute(f"SET threads = {HASH_CHECK_THREADS}")
         rows, hashes = con.execute(
             f"SELECT count(*), count(DISTINCT {KEY_HASH.format(columns=columns)}) "
             "FROM read_parquet(?)",

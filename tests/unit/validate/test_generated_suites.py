@@ -34,8 +34,9 @@ def gx_frame(contract, rows):
         pa.record_batch(columns)
     )
     failures = apply_row_rules(contract, conformed)
-    computed = set(computed_rule_ids(contract))
-    frame = suite_frame(conformed.values, conformed.positions, failures, computed)
+    computed = computed_rule_ids(contract)
+    failed = {f.rule_id: f.mask for f in failures if f.rule_id in computed}
+    frame = suite_frame(conformed.values, conformed.positions, computed, failed)
     return frame, {f.rule_id for f in failures}
 
 
@@ -150,3 +151,16 @@ def test_prewarming_great_expectations_starts_one_import_per_process():
     assert prewarm() is first
     first.join(timeout=120)
     assert "great_expectations" in sys.modules
+
+
+def test_computed_rules_without_a_mask_pass_every_row():
+    values = pa.table({"a": ["x", "y"], "b": ["1", "2"]})
+    frame = suite_frame(
+        values,
+        pa.array(["row 1", "row 2"]),
+        ["a.type", "b.type"],
+        {"a.type": pa.array([True, None])},
+    )
+    assert frame["a.type__ok"].tolist() == [False, True]
+    assert frame["b.type__ok"].tolist() == [True, True]
+    assert frame[POSITION_COLUMN].tolist() == ["row 1", "row 2"]
