@@ -40,6 +40,15 @@ fields:
 """
 
 
+KEY = ["district", "permit_no"]
+PERMITS = [
+    ("340102", 1, "张三"),
+    ("340102", 2, "李四"),
+    ("340103", 1, "王五"),
+    ("340103", 2, "赵六"),
+]
+
+
 @pytest.fixture
 def permits(tmp_path):
     path = tmp_path / "schemas" / "testing" / "permit.v1.yaml"
@@ -75,31 +84,11 @@ def visible(table) -> list[tuple]:
 
 
 def test_only_the_exact_key_pair_is_replaced_or_deleted(permits):
-    contract, table, folder = permits
-    key = ["district", "permit_no"]
-    first = [
-        ("340102", 1, "张三"),
-        ("340102", 2, "李四"),
-        ("340103", 1, "王五"),
-        ("340103", 2, "赵六"),
-    ]
-    commit_run(
-        table,
-        [stage(contract, folder, "r1", first)],
-        run_id="r1",
-        source_id="s1",
-        full_refresh=True,
-        primary_key=key,
-    )
+    table = permits[1]
+    publish(permits, "r1", PERMITS, full_refresh=True)
     # Same permit numbers in another district, and a district/number swap, must stay.
-    result = commit_run(
-        table,
-        [stage(contract, folder, "r2", [("340102", 2, "李四（新）")])],
-        run_id="r2",
-        source_id="s1",
-        full_refresh=False,
-        primary_key=key,
-        delete_keys=pa.table({"district": ["340103"], "permit_no": pa.array([1], pa.int64())}),
+    result = publish(
+        permits, "r2", [("340102", 2, "李四（新）")], full_refresh=False, deleted=[("340103", 1)]
     )
     assert (result.rows_replaced, result.rows_deleted) == (1, 1)
     assert visible(table) == [
@@ -109,15 +98,6 @@ def test_only_the_exact_key_pair_is_replaced_or_deleted(permits):
     ]
     masked = [f for f in live_files(table) if f.deletes]
     assert len(masked) == 1 and masked[0].deleted_rows == 2
-
-
-KEY = ["district", "permit_no"]
-PERMITS = [
-    ("340102", 1, "张三"),
-    ("340102", 2, "李四"),
-    ("340103", 1, "王五"),
-    ("340103", 2, "赵六"),
-]
 
 
 def publish(permits, run_id: str, rows, *, full_refresh: bool, deleted=None):

@@ -7,11 +7,10 @@ import pytest
 import exhub.publish.commit as commit_module
 from exhub.publish import commit_run
 from exhub.publish.commit import start_merge_scan
-from tests.unit.engine.test_merge_on_read_keys import permits, stage, visible  # noqa: F401
+from tests.unit.engine.test_merge_on_read_keys import KEY, permits, stage, visible  # noqa: F401
 
 pytestmark = pytest.mark.unit
 
-KEY = ["district", "permit_no"]
 FIRST = [("340102", 1, "张三"), ("340102", 2, "李四"), ("340103", 1, "王五")]
 
 
@@ -34,6 +33,16 @@ def _first_load(contract, table, folder) -> None:
     commit_run(table, files, run_id="r1", source_id="s1", full_refresh=True, primary_key=KEY)
 
 
+def _scanned_ahead(permits, run_id: str, rows):  # noqa: F811
+    """The first load committed, then ``rows`` staged and their merge scanned ahead."""
+    contract, table, folder = permits
+    _first_load(contract, table, folder)
+    files = [stage(contract, folder, run_id, rows)]
+    ahead = start_merge_scan(table, files, source_id="s1", key=KEY, delete_keys=None)
+    ahead.result()
+    return files, ahead
+
+
 def _merge(table, files, run_id: str, ahead=None):
     return commit_run(
         table,
@@ -47,11 +56,8 @@ def _merge(table, files, run_id: str, ahead=None):
 
 
 def test_the_commit_uses_a_scan_made_on_the_same_snapshot(permits, scans):  # noqa: F811
-    contract, table, folder = permits
-    _first_load(contract, table, folder)
-    files = [stage(contract, folder, "r2", [("340102", 2, "李四（新）")])]
-    ahead = start_merge_scan(table, files, source_id="s1", key=KEY, delete_keys=None)
-    ahead.result()
+    table = permits[1]
+    files, ahead = _scanned_ahead(permits, "r2", [("340102", 2, "李四（新）")])
     scans.clear()
     result = _merge(table, files, "r2", ahead)
     assert scans == []  # nothing scanned again
@@ -65,10 +71,7 @@ def test_the_commit_uses_a_scan_made_on_the_same_snapshot(permits, scans):  # no
 
 def test_a_commit_landing_after_the_scan_makes_the_merge_scan_again(permits, scans):  # noqa: F811
     contract, table, folder = permits
-    _first_load(contract, table, folder)
-    files = [stage(contract, folder, "r3", [("340103", 1, "王五（新）")])]
-    ahead = start_merge_scan(table, files, source_id="s1", key=KEY, delete_keys=None)
-    ahead.result()
+    files, ahead = _scanned_ahead(permits, "r3", [("340103", 1, "王五（新）")])
     # Another run of the source commits a new version of the same key in between.
     between = [stage(contract, folder, "r2", [("340103", 1, "王五（旧）")])]
     _merge(table, between, "r2")
