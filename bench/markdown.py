@@ -128,7 +128,7 @@ def _more_sections(report: Report, data: dict) -> list[str]:
             f"({_fmt(extracted, 0)} rows extracted) vs {full['seconds_median']:.1f} s for "
             f"the full sync: ratio {_fmt(ratios['incremental_vs_full_time'], 3)}. "
             f"Stages: {report._stage_text('exhub_incremental')}. Start-up floor: "
-            f"{report._floor_text()}. Rows published after "
+            f"{report._floor_text()}. Without it: {report._warm_text()}. Rows published after "
             f"the rounds: {report.incremental['published_after']:,} (expected "
             f"{report.incremental['expected_after']:,}).",
         ]
