@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 from pathlib import Path
 
 from bench import config
+from bench.report import Report
 from bench.suite import Options, Suite, default_workdir
 
 QUICK_ROWS = 200_000
@@ -35,6 +37,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--out-json", type=Path, default=config.REPO / "docs" / "benchmarks.json")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--regenerate", action="store_true", help="load the table again")
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="JSON",
+        help="measure nothing: write the Markdown report and chart of a stored run again",
+    )
     args = parser.parse_args(argv)
     label = "make bench"
     if args.quick:
@@ -54,12 +62,18 @@ def parse_args(argv: list[str] | None = None) -> Options:
         profile=not args.no_profile,
         force_generate=args.regenerate,
         label=label,
+        render=args.render,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the suite; print where the report went."""
+    """Run the suite (or render a stored run); print where the report went."""
     options = parse_args(argv)
+    if options.render is not None:
+        report = Report.from_dict(json.loads(options.render.read_text(encoding="utf-8")))
+        report.write(options.out_md, None)
+        print(f"report: {options.out_md} (from {options.render})")
+        return 0
     started = time.perf_counter()
     report = Suite(options).run()
     data = report.as_dict()

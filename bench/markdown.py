@@ -5,8 +5,8 @@ from __future__ import annotations
 from bench.report import LABELS, THROUGHPUT, Report, _fmt, _median
 
 
-def render(report: Report, data: dict, analysis: str | None) -> str:
-    """The human report."""
+def render(report: Report, data: dict, analysis: str | None, chart: str | None = None) -> str:
+    """The human report; ``chart`` is the file name of its chart, beside it."""
     o = report.options
     g, mach = data["git"], data["machine"]
     lines = [
@@ -41,6 +41,8 @@ def render(report: Report, data: dict, analysis: str | None) -> str:
         lines.append(
             f"| {t['target']} | {_fmt(t['measured'])}{unit} | {t['limit']}{unit} | {verdict} |"
         )
+    if chart:
+        lines += ["", f"![Full reads in rows/s and every target, measured ÷ limit]({chart})"]
     misses: dict[str, list[str]] = {}
     for t in data["targets"]:
         if t["met"] is False:

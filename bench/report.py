@@ -12,6 +12,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from bench import machine
@@ -102,6 +103,48 @@ class Report:
         self.query_cli_seconds: float | None = None
         self.suite_seconds: float | None = None
         self.measured_at = datetime.now(UTC)
+        # Read live while measuring; kept from the JSON when a stored run is rendered again.
+        self.git: dict | None = None
+        self.machine: dict | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        """A stored run (``docs/benchmarks.json``), to render its report again unchanged.
+
+        The commit, machine and date are the measured ones, not those of the moment.
+        """
+        from bench.legacy import LegacyTable
+        from bench.measure import Sample
+
+        p = data["parameters"]
+        report = cls(
+            SimpleNamespace(
+                rows=p["rows"],
+                small_rows=p["small_rows"],
+                runs=p["runs"],
+                warmup=p["warmup"],
+                label=p["label"],
+            )
+        )
+        for name, m in data["methods"].items():
+            samples = [Sample(**sample) for sample in m["samples"]]
+            report.add(Measurement(name, m["rows"], samples, m["warmup"]))
+        legacy = data.get("legacy_table")
+        if legacy is not None:
+            report.legacy = LegacyTable(
+                table="",
+                rows=legacy["rows"],
+                planted=legacy["planted_dirty_rows"],
+                seconds=legacy["load_seconds"],
+                reused=legacy["reused"],
+            )
+        report.profile = data.get("profile")
+        report.incremental = data.get("incremental")
+        report.query_cli_seconds = data.get("query_cli_seconds")
+        report.suite_seconds = data.get("suite_seconds")
+        report.measured_at = datetime.fromisoformat(data["measured_at"])
+        report.git, report.machine = data["git"], data["machine"]
+        return report
 
     def add(self, measurement: Measurement) -> None:
         """Record one method's measurement."""
@@ -348,7 +391,7 @@ class Report:
         loads = [s.load_before for m in self.measurements.values() for s in m.samples]
         if not loads:
             return "—"
-        cores = machine.describe()["cores_logical"] or 1
+        cores = (self.machine or machine.describe())["cores_logical"] or 1
         text = f"{min(loads):.1f} to {max(loads):.1f} on {cores} cores"
         if max(loads) > cores:
             text += (
@@ -370,8 +413,8 @@ class Report:
         legacy = self.legacy
         return {
             "measured_at": self.measured_at.isoformat(timespec="seconds"),
-            "git": machine.git_state(),
-            "machine": machine.describe(),
+            "git": self.git or machine.git_state(),
+            "machine": self.machine or machine.describe(),
             "parameters": {
                 "rows": self.options.rows,
                 "small_rows": self.options.small_rows,
@@ -442,7 +485,12 @@ class Report:
                 found = ANALYSIS.search(md.read_text(encoding="utf-8"))
                 analysis = found.group(0) if found else None
             md.parent.mkdir(parents=True, exist_ok=True)
-            from bench.markdown import render  # it imports this module's helpers
+            from bench.chart import draw  # both import this module's helpers
+            from bench.markdown import render
 
-            md.write_text(render(self, data, analysis), encoding="utf-8")
+            chart = draw(self, md.with_suffix(".svg"))
+            md.write_text(
+                render(self, data, analysis, chart=chart.name if chart else None),
+                encoding="utf-8",
+            )
         return data

@@ -44,6 +44,7 @@ class Options:
     profile: bool = True
     force_generate: bool = False
     label: str = "bench"
+    render: Path | None = None  # a stored run's JSON to render again instead of measuring
 
 
 def exhub_argv(*args: str) -> list[str]:

@@ -78,3 +78,5 @@ def test_quick_suite_writes_every_row(tmp_path: Path) -> None:
     ):
         assert heading in text
     assert data["git"]["commit"][:12] in text
+    assert "](benchmarks.svg)" in text
+    assert "exhub full sync" in (tmp_path / "benchmarks.svg").read_text(encoding="utf-8")
