@@ -381,8 +381,9 @@ class Report:
                 why=(
                     f"the gateway reads the catalog, plans the Iceberg scan and registers "
                     f"every dataset for each query ({_fmt(gateway_ms, 1)} ms of the exhub time "
-                    "is opening the locked-down connection) and DuckDB scans a pyarrow "
-                    "dataset instead of its own Parquet reader"
+                    "is opening the locked-down connection), and it applies merge-on-read "
+                    "deletes (an anti join on each file's row numbers) that the bare read "
+                    "does not"
                 ),
             ),
         ]
