@@ -113,12 +113,18 @@ class Suite:
         shutil.rmtree(path, ignore_errors=True)
         return path
 
-    def _exhub_sync(self, home: Path, source: str, *, full: bool) -> Sample:
+    def _exhub_sync(
+        self, home: Path, source: str, *, full: bool, argv: list[str] | None = None
+    ) -> Sample:
+        """``exhub sync`` (or ``argv``, a child that syncs) in ``home``; its run record."""
         args = ["sync", source, "--format", "json"] + (["--full-refresh"] if full else [])
         sample = run_process(
-            exhub_argv(*args), env=exhub_env(home), cwd=home, log_file=self.work / "exhub.log"
+            argv or exhub_argv(*args),
+            env=exhub_env(home),
+            cwd=home,
+            log_file=self.work / "exhub.log",
         )
-        sample.result = last_run(home)
+        sample.result = last_run(home) | sample.result
         if sample.result["status"] != "succeeded":
             raise RuntimeError(f"exhub sync did not succeed: {sample.result}")
         return sample
@@ -216,34 +222,25 @@ class Suite:
         rounds: list[dict] = []
         state = {"round": 0}
 
-        def once(_: int) -> Sample:
-            state["round"] += 1
-            change = legacy.change_round(state["round"], self.o.rows, legacy.DEFAULT_SEED)
-            sample = self._exhub_sync(home, config.SOURCE_ID, full=False)
-            sample.result["change"] = change.__dict__
-            rounds.append(sample.result)
-            return sample
+        def rounds_of(argv: list[str] | None):
+            def once(_: int) -> Sample:
+                state["round"] += 1
+                change = legacy.change_round(state["round"], self.o.rows, legacy.DEFAULT_SEED)
+                sample = self._exhub_sync(home, config.SOURCE_ID, full=False, argv=argv)
+                sample.result["change"] = change.__dict__
+                rounds.append(sample.result)
+                return sample
 
-        def warm(_: int) -> Sample:
-            state["round"] += 1
-            change = legacy.change_round(state["round"], self.o.rows, legacy.DEFAULT_SEED)
-            argv = python_argv("bench.children", "warm-sync", str(home), config.SOURCE_ID)
-            sample = run_process(
-                argv, env=exhub_env(home), cwd=home, log_file=self.work / "exhub.log"
-            )
-            sample.result = last_run(home) | sample.result | {"change": change.__dict__}
-            if sample.result["status"] != "succeeded":
-                raise RuntimeError(f"exhub sync did not succeed: {sample.result}")
-            rounds.append(sample.result)
-            return sample
+            return once
 
         def floor(_: int) -> Sample:
             return run_process(python_argv("bench.children", "floor"), env=exhub_env(home))
 
         self._measure("exhub_start_floor", None, floor)
         try:
-            self._measure("exhub_incremental", None, once)
-            self._measure("exhub_incremental_warm", None, warm)
+            self._measure("exhub_incremental", None, rounds_of(None))
+            warm = python_argv("bench.children", "warm-sync", str(home), config.SOURCE_ID)
+            self._measure("exhub_incremental_warm", None, rounds_of(warm))
         finally:
             self.log("restoring the legacy table")
             legacy.restore(self.o.rows, legacy.DEFAULT_SEED)
