@@ -1,13 +1,15 @@
-"""The exhub catalog: registry of sources and datasets, runs and watermarks.
+"""The exhub catalog: registry of sources and datasets, runs, watermarks and the audit log.
 
 Typed SQLAlchemy 2 models, Alembic migrations (``upgrade_catalog``) and one repository class,
 :class:`CatalogRepository`, that owns every session. Works on SQLite (embedded) and PostgreSQL.
 """
 
+from shared_catalog.audit import ChainVerdict
 from shared_catalog.columns import UtcDateTime
 from shared_catalog.errors import CatalogError
 from shared_catalog.migrate import current_revision, schema_diff, upgrade_catalog
 from shared_catalog.models import (
+    AuditEntry,
     Base,
     Dataset,
     Department,
@@ -18,6 +20,7 @@ from shared_catalog.models import (
     Watermark,
 )
 from shared_catalog.records import (
+    AuditRecord,
     DatasetRecord,
     DepartmentRecord,
     RunRecord,
@@ -30,9 +33,12 @@ from shared_catalog.records import (
 from shared_catalog.repository import CatalogRepository
 
 __all__ = [
+    "AuditEntry",
+    "AuditRecord",
     "Base",
     "CatalogError",
     "CatalogRepository",
+    "ChainVerdict",
     "Dataset",
     "DatasetRecord",
     "Department",

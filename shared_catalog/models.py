@@ -184,3 +184,29 @@ class Watermark(Base):
     value: Mapped[str] = mapped_column(Text)  # ISO text of the cursor
     run_id: Mapped[str] = mapped_column(ID)
     updated_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """One entry of the hash-chained audit log (who did what, why, with how many rows).
+
+    ``seq`` numbers the entries without gaps and ``prev_hash`` is the previous entry's
+    ``hash`` (64 zeros for the first): changing, removing or reordering an entry breaks the
+    chain at that point (see :mod:`shared_catalog.audit`). The unique ``prev_hash`` makes a
+    fork impossible even if two writers raced past the append lock.
+    """
+
+    __tablename__ = "exhub_audit_log"
+    __table_args__ = (
+        UniqueConstraint("prev_hash"),
+        Index("ix_exhub_audit_log_actor_at", "actor", "at"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(NAME)
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -158,3 +158,18 @@ class RunRecord(_Record):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord(_Record):
+    """One entry of the hash-chained audit log."""
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    purpose: str | None
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str

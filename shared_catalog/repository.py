@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from shared_catalog.repo_audit import AuditMethods
 from shared_catalog.repo_registry import RegistryMethods
 from shared_catalog.repo_runs import RUN_FIELDS, RunMethods, redact
 
 
-class CatalogRepository(RegistryMethods, RunMethods):
+class CatalogRepository(RegistryMethods, RunMethods, AuditMethods):
     """Reads and writes the catalog; the only owner of database sessions.
 
     Every method runs in its own short transaction and returns frozen records from
@@ -20,8 +21,9 @@ class CatalogRepository(RegistryMethods, RunMethods):
 
     The methods live in :class:`~shared_catalog.repo_registry.RegistryMethods` (departments,
     source systems, streams, datasets, schema versions) and
-    :class:`~shared_catalog.repo_runs.RunMethods` (runs, watermarks); sessions and the engine
-    in :class:`~shared_catalog.repo_base.RepositoryBase`.
+    :class:`~shared_catalog.repo_runs.RunMethods` (runs, watermarks) and
+    :class:`~shared_catalog.repo_audit.AuditMethods` (the hash-chained audit log); sessions
+    and the engine in :class:`~shared_catalog.repo_base.RepositoryBase`.
 
     Args:
         url: Catalog URL: ``sqlite:///path/catalog.db`` (embedded) or
