@@ -180,11 +180,13 @@ def query_latency(home: Path, repeats: int) -> None:
         ("point_lookup", point, bare_point),
         ("group_by_district", group, bare_group),
     ):
-        exhub_rows = run_query(hub, exhub_sql).num_rows
+        exhub_rows = run_query(hub, exhub_sql, actor="exhub bench").num_rows
         bare_rows = bare(bare_sql)().num_rows
         if exhub_rows != bare_rows:
             raise RuntimeError(f"{name}: exhub returned {exhub_rows} rows, DuckDB {bare_rows}")
-        exhub_times = _timed(lambda sql=exhub_sql: run_query(hub, sql), repeats)
+        exhub_times = _timed(
+            lambda sql=exhub_sql: run_query(hub, sql, actor="exhub bench"), repeats
+        )
         bare_times = _timed(bare(bare_sql), repeats)
         opens = _timed(lambda: open_query_connection(hub).close(), repeats)
         results[name] = {

@@ -81,3 +81,9 @@ class QueryError(TerminalError):
     """A query was refused or failed."""
 
     exit_code = EXIT_USAGE
+
+
+class AuditLogBrokenError(TerminalError):
+    """The audit log's hash chain does not verify: an entry was changed or removed."""
+
+    exit_code = EXIT_DATA_GATE

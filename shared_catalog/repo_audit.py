@@ -58,10 +58,14 @@ class AuditMethods(RepositoryBase):
             s.add(entry)
         return AuditRecord.of(entry)
 
-    def list_audit(self, *, limit: int | None = None) -> list[AuditRecord]:
-        """Entries, newest first (at most ``limit``)."""
+    def list_audit(
+        self, *, limit: int | None = None, actor: str | None = None
+    ) -> list[AuditRecord]:
+        """Entries, newest first (at most ``limit``; only ``actor``'s when given)."""
         with self._session(write=False) as s, s.begin():
             query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+            if actor is not None:
+                query = query.where(AuditEntry.actor == actor)
             return [AuditRecord.of(row) for row in s.scalars(query)]
 
     def verify_audit(self) -> ChainVerdict:

@@ -331,7 +331,10 @@ def consume_dataset_task(dataset: str, **context: Any) -> dict[str, Any]:
         log.info("%s updated by run %s", dataset, extra.get("run_id"))
     with StageRun(context):
         table = run_query(
-            Hub(), f"SELECT _source, count(*) AS n FROM {dataset} GROUP BY 1 ORDER BY 1"
+            Hub(),
+            f"SELECT _source, count(*) AS n FROM {dataset} GROUP BY 1 ORDER BY 1",
+            actor=f"airflow:{context['dag'].dag_id}" if context.get("dag") else "airflow",
+            purpose="row counts per source after a dataset update",
         )
     rows = {row["_source"]: row["n"] for row in table.to_pylist()}
     log.info("%s rows per source: %s", dataset, rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from exhub.cli import datasets, demo, maintain, quarantine, query, runs, sources, sync
+from exhub.cli import audit, datasets, demo, maintain, quarantine, query, runs, sources, sync
 
 app = typer.Typer(
     name="exhub",
@@ -22,3 +22,4 @@ app.add_typer(sources.app, name="sources")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(runs.app, name="runs")
 app.add_typer(quarantine.app, name="quarantine")
+app.add_typer(audit.app, name="audit")

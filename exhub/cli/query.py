@@ -35,8 +35,15 @@ def query(
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="file to write (needed for parquet)")
     ] = None,
+    purpose: Annotated[
+        str | None, typer.Option("--purpose", help="why you query: kept in the audit log")
+    ] = None,
 ) -> None:
-    """Query published datasets (SELECT only; each dataset is a table named after it)."""
+    """Query published datasets (SELECT only; each dataset is a table named after it).
+
+    Every query is recorded in the audit log (`exhub audit log`) with your login name, the
+    SQL, the datasets it read, its purpose and the rows it returned.
+    """
     moment = None
     if as_of:
         try:
@@ -48,7 +55,7 @@ def query(
             ) from None
         if moment.tzinfo is None:
             moment = moment.astimezone()
-    result = run_query(Hub(), sql, as_of=moment)
+    result = run_query(Hub(), sql, as_of=moment, purpose=purpose)
     if fmt is QueryFormat.PARQUET:
         if not output:
             raise ConfigError("--format parquet needs --output FILE", fix="add -o result.parquet")

@@ -9,6 +9,7 @@ from exhub.engine.hub import Hub
 from exhub.engine.sync import RunSummary
 from exhub.query import run_query
 
+DEMO_ACTOR = "exhub demo"  # who the demo's own queries are audited as
 CROSS_DEPARTMENT_SQL = """
 SELECT count(*) AS people,
        count(*) FILTER (WHERE departments >= 3) AS in_three_departments
@@ -48,9 +49,13 @@ def run_demo(
             demo_hub, source_id, full_refresh=True, trigger="demo", show_progress=progress
         )
     for dataset in sorted({r.dataset for r in result.runs}):
-        table = run_query(demo_hub, f"SELECT count(*) AS n FROM {dataset}")
+        table = run_query(demo_hub, f"SELECT count(*) AS n FROM {dataset}", actor=DEMO_ACTOR)
         result.dataset_rows[dataset] = table.column("n")[0].as_py()
     if "person" in result.dataset_rows:
-        result.cross_department = run_query(demo_hub, CROSS_DEPARTMENT_SQL).to_pylist()[0]
-        result.examples = run_query(demo_hub, CROSS_DEPARTMENT_EXAMPLES_SQL).to_pylist()
+        result.cross_department = run_query(
+            demo_hub, CROSS_DEPARTMENT_SQL, actor=DEMO_ACTOR
+        ).to_pylist()[0]
+        result.examples = run_query(
+            demo_hub, CROSS_DEPARTMENT_EXAMPLES_SQL, actor=DEMO_ACTOR
+        ).to_pylist()
     return result

@@ -8,7 +8,11 @@ the user's SQL runs. Only one SELECT statement is accepted.
 
 from __future__ import annotations
 
+import getpass
+import json
+import os
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -93,19 +97,108 @@ def open_query_connection(hub: Hub, *, as_of: datetime | None = None) -> duckdb.
     return con
 
 
-def run_query(hub: Hub, sql: str, *, as_of: datetime | None = None) -> pa.Table:
+def run_query(
+    hub: Hub,
+    sql: str,
+    *,
+    actor: str | None = None,
+    purpose: str | None = None,
+    as_of: datetime | None = None,
+) -> pa.Table:
     """Run one SELECT over the datasets and return the result as Arrow.
+
+    Every query is recorded in the catalog's hash-chained audit log (who, what, why, how
+    many rows), refused and failed ones too. The result is handed out only once its entry
+    is written: a query that cannot be audited returns nothing.
+
+    Args:
+        hub: The hub whose datasets and catalog are used.
+        sql: One SELECT statement.
+        actor: Who asks, recorded as given; by default the operating-system user.
+        purpose: Why, as the actor states it.
+        as_of: Read the datasets as they were at this time.
 
     Raises:
         QueryError: refused statement, unknown table/column, or any DuckDB error.
     """
-    check_select(sql)
+    actor = actor or _os_user()
+    detail = {"sql": sql, "as_of": None if as_of is None else as_of.isoformat()}
+
+    def audit(outcome: str, tables: list[str], **facts: object) -> None:
+        hub.repository.append_audit(
+            actor=actor,
+            action="query",
+            target=", ".join(tables),
+            purpose=purpose,
+            detail=detail | {"outcome": outcome, **facts},
+        )
+
+    try:
+        check_select(sql)
+    except QueryError as exc:
+        audit("refused", _tables_named(sql), error=exc.message)
+        raise
+    tables = _tables_named(sql)
     con = open_query_connection(hub, as_of=as_of)
     try:
-        return con.sql(sql).to_arrow_table()
+        result = con.sql(sql).to_arrow_table()
     except duckdb.Error as exc:
+        audit("failed", tables, error=str(exc))
         raise QueryError(
             f"query failed: {exc}", fix="check table and column names (`exhub datasets list`)"
         ) from exc
     finally:
         con.close()
+    audit("ok", tables, rows=result.num_rows)
+    return result
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return f"uid:{os.getuid()}"
+
+
+def _tables_named(sql: str) -> list[str]:
+    """The tables a SELECT names, sorted; empty when it does not parse.
+
+    From DuckDB's parse tree alone (``json_serialize_sql``): nothing is bound, so no view is
+    expanded and no file is opened. A CTE's name is not a table, unless a CTE body reads a
+    table of that name (``WITH person AS (SELECT ... FROM person)``).
+    """
+    con = offline_duckdb(enable_external_access=False)
+    try:
+        (text,) = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
+    tree = json.loads(text)
+    if tree.get("error"):
+        return []
+    named: set[str] = set()
+    in_ctes: set[str] = set()
+    ctes: set[str] = set()
+    _collect(tree, named, in_ctes, ctes, inside_cte=False)
+    return sorted(named - (ctes - in_ctes))
+
+
+def _collect(node: Any, named: set[str], in_ctes: set[str], ctes: set[str], *, inside_cte: bool):
+    if isinstance(node, list):
+        for item in node:
+            _collect(item, named, in_ctes, ctes, inside_cte=inside_cte)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "BASE_TABLE" and node.get("table_name"):
+        named.add(node["table_name"])
+        if inside_cte:
+            in_ctes.add(node["table_name"])
+    for key, value in node.items():
+        if key == "cte_map":
+            for entry in value.get("map", []):
+                ctes.add(entry.get("key"))
+                _collect(entry.get("value"), named, in_ctes, ctes, inside_cte=True)
+        else:
+            _collect(value, named, in_ctes, ctes, inside_cte=inside_cte)

@@ -150,9 +150,13 @@ def test_consumer_reports_the_triggering_run_and_rows_per_source(hukou):
     handover = validate_task("ps_hukou", handover, dag_run=DAG_RUN)
     published = publish_task("ps_hukou", handover, dag_run=DAG_RUN)
     event = types.SimpleNamespace(extra={"run_id": published["run_id"]})
-    report = consume_dataset_task("person", triggering_asset_events={"person": [event]})
+    dag = types.SimpleNamespace(dag_id="exhub_consume_person")
+    report = consume_dataset_task("person", triggering_asset_events={"person": [event]}, dag=dag)
     assert report["triggered_by"] == [{"run_id": published["run_id"]}]
     assert report["rows_per_source"] == {"ps_hukou": published["published"]}
+    (audited,) = Hub().repository.list_audit()
+    assert (audited.actor, audited.target) == ("airflow:exhub_consume_person", "person")
+    assert audited.detail["rows"] == 1
 
 
 def test_maintenance_task_says_clearly_when_maintain_is_missing(hub_home, monkeypatch):

@@ -135,7 +135,7 @@ def test_concurrent_writers_keep_one_unbroken_chain(catalog_url: str) -> None:
             with CatalogRepository(catalog_url) as own:  # its own engine, as another process
                 for n in range(10):
                     own.append_audit(actor=name, action="query", target="person", detail={"n": n})
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=writer, args=(f"dept_{i}",)) for i in range(4)]

@@ -1,0 +1,53 @@
+"""``exhub query`` is audited; ``exhub audit log`` shows it and ``exhub audit verify`` catches
+an entry changed behind exhub's back (exit 1, naming the entry)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+import pytest
+
+from exhub.demo.world import build_world
+from tests.support import run_exhub
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def queried(hub_home):
+    world = build_world(hub_home / "legacy_world", scale=0.05)
+    (hub_home / "sources").mkdir()
+    shutil.copy(world.sources_dir / "ps_hukou.yaml", hub_home / "sources" / "ps_hukou.yaml")
+    run_exhub("sync", "ps_hukou", home=hub_home, check=True)
+    for purpose in ("户籍核验", "人口统计"):
+        run_exhub(
+            "query", "--purpose", purpose, "SELECT count(*) AS n FROM person",
+            home=hub_home, check=True,
+        )  # fmt: skip
+    assert run_exhub("query", "DELETE FROM person", home=hub_home).returncode == 2
+    return hub_home
+
+
+def test_audit_log_lists_every_query_newest_first(queried):
+    result = run_exhub("audit", "log", "--format", "json", home=queried, check=True)
+    entries = json.loads(result.stdout)
+    assert [e["seq"] for e in entries] == [3, 2, 1]
+    assert [e["outcome"] for e in entries] == ["refused", "ok", "ok"]
+    assert [e["purpose"] for e in entries[1:]] == ["人口统计", "户籍核验"]
+    assert entries[1]["target"] == "person" and entries[1]["rows"] == 1
+    assert entries[0]["sql"] == "DELETE FROM person"
+
+
+def test_verify_passes_then_names_the_entry_changed_behind_exhubs_back(queried):
+    ok = run_exhub("audit", "verify", "--format", "json", home=queried, check=True)
+    verdict = json.loads(ok.stdout)
+    assert verdict["intact"] and verdict["entries_checked"] == 3 and verdict["head_seq"] == 3
+
+    with sqlite3.connect(queried / ".exhub" / "catalog.db") as con:
+        con.execute("UPDATE exhub_audit_log SET purpose = '随便看看' WHERE seq = 2")
+    broken = run_exhub("audit", "verify", home=queried)
+    assert broken.returncode == 1
+    assert "broken at entry 2" in broken.stderr
+    assert "changed after it was written" in broken.stderr

@@ -1,0 +1,76 @@
+"""Every query through the gateway leaves an audit entry: who, what, why, how many rows."""
+
+from __future__ import annotations
+
+import pytest
+
+from exhub.engine.sync import sync_stream
+from exhub.errors import QueryError
+from exhub.query import run_query
+from exhub.query.gateway import _tables_named
+from tests.support import hukou_hub
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def published(hub_home):
+    hub, source, path, _ = hukou_hub(hub_home, scale=0.05)
+    sync_stream(hub, source, source.streams[0], source_file=path)
+    return hub
+
+
+def test_a_query_is_audited_with_actor_purpose_tables_and_rows(published):
+    sql = "SELECT gender, count(*) AS n FROM person GROUP BY 1"
+    result = run_query(published, sql, actor="civil_affairs", purpose="婚姻登记核验")
+    (entry,) = published.repository.list_audit()
+    assert (entry.actor, entry.action, entry.target) == ("civil_affairs", "query", "person")
+    assert entry.purpose == "婚姻登记核验"
+    assert entry.detail == {"sql": sql, "as_of": None, "outcome": "ok", "rows": result.num_rows}
+    assert published.repository.verify_audit().intact
+
+
+def test_refused_and_failed_queries_are_audited_too(published):
+    with pytest.raises(QueryError):
+        run_query(published, "DROP TABLE person", actor="x")
+    with pytest.raises(QueryError):
+        run_query(published, "SELECT no_such_column FROM person", actor="x")
+    failed, refused = published.repository.list_audit()
+    assert refused.detail["outcome"] == "refused"
+    assert "only SELECT" in refused.detail["error"]
+    assert failed.detail["outcome"] == "failed" and failed.target == "person"
+    assert "no_such_column" in failed.detail["error"]
+
+
+def test_a_query_that_cannot_be_audited_returns_nothing(published, monkeypatch):
+    def refuse(**_):
+        raise RuntimeError("catalog unavailable")
+
+    monkeypatch.setattr(published.repository, "append_audit", refuse)
+    with pytest.raises(RuntimeError, match="catalog unavailable"):
+        run_query(published, "SELECT count(*) FROM person", actor="x")
+
+
+def test_the_actor_defaults_to_the_login_name(published, monkeypatch):
+    monkeypatch.setattr("getpass.getuser", lambda: "analyst_li")
+    run_query(published, "SELECT 1 AS one")
+    assert published.repository.list_audit()[0].actor == "analyst_li"
+
+
+@pytest.mark.parametrize(
+    "sql, tables",
+    [
+        ("SELECT * FROM person p JOIN legal_entity l ON p.x = l.x", ["legal_entity", "person"]),
+        ("WITH recent AS (SELECT * FROM person) SELECT * FROM recent", ["person"]),
+        ("WITH person AS (SELECT * FROM person WHERE 1 = 1) SELECT * FROM person", ["person"]),
+        (
+            "SELECT * FROM certificate WHERE id IN (SELECT id FROM service_case)",
+            ["certificate", "service_case"],
+        ),
+        ("SELECT * FROM read_csv('/etc/passwd')", []),
+        ("DROP TABLE person", []),
+        ("SELEC broken", []),
+    ],
+)
+def test_tables_come_from_the_parse_tree_alone(sql, tables):
+    assert _tables_named(sql) == tables
