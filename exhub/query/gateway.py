@@ -3,16 +3,15 @@
 Each dataset is planned by pyiceberg (current snapshot, or the one current at ``as_of``)
 and exposed to DuckDB as a view over exactly the planned data and delete files: those are
 the only allowed paths, external access is disabled and the configuration locked before
-the user's SQL runs. Only one SELECT statement is accepted.
+the user's SQL runs. Only one SELECT statement is accepted, and every query, refused and
+failed ones included, is recorded in the catalog's hash-chained audit log.
 """
 
 from __future__ import annotations
 
 import getpass
-import json
 import os
 from datetime import datetime
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -23,6 +22,7 @@ from exhub.engine.hub import Hub
 from exhub.errors import QueryError
 from exhub.publish.deletes import LiveFile, live_files, live_rows_sql, referenced_paths
 from exhub.publish.tables import dataset_arrow_schema, load_table_or_none
+from exhub.query.names import tables_named
 
 ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT}
 
@@ -136,9 +136,9 @@ def run_query(
     try:
         check_select(sql)
     except QueryError as exc:
-        audit("refused", _tables_named(sql), error=exc.message)
+        audit("refused", tables_named(sql), error=exc.message)
         raise
-    tables = _tables_named(sql)
+    tables = tables_named(sql)
     con = open_query_connection(hub, as_of=as_of)
     try:
         result = con.sql(sql).to_arrow_table()
@@ -158,47 +158,3 @@ def _os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name and no passwd entry (some containers)
         return f"uid:{os.getuid()}"
-
-
-def _tables_named(sql: str) -> list[str]:
-    """The tables a SELECT names, sorted; empty when it does not parse.
-
-    From DuckDB's parse tree alone (``json_serialize_sql``): nothing is bound, so no view is
-    expanded and no file is opened. A CTE's name is not a table, unless a CTE body reads a
-    table of that name (``WITH person AS (SELECT ... FROM person)``).
-    """
-    con = offline_duckdb(enable_external_access=False)
-    try:
-        (text,) = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
-    except duckdb.Error:
-        return []
-    finally:
-        con.close()
-    tree = json.loads(text)
-    if tree.get("error"):
-        return []
-    named: set[str] = set()
-    in_ctes: set[str] = set()
-    ctes: set[str] = set()
-    _collect(tree, named, in_ctes, ctes, inside_cte=False)
-    return sorted(named - (ctes - in_ctes))
-
-
-def _collect(node: Any, named: set[str], in_ctes: set[str], ctes: set[str], *, inside_cte: bool):
-    if isinstance(node, list):
-        for item in node:
-            _collect(item, named, in_ctes, ctes, inside_cte=inside_cte)
-        return
-    if not isinstance(node, dict):
-        return
-    if node.get("type") == "BASE_TABLE" and node.get("table_name"):
-        named.add(node["table_name"])
-        if inside_cte:
-            in_ctes.add(node["table_name"])
-    for key, value in node.items():
-        if key == "cte_map":
-            for entry in value.get("map", []):
-                ctes.add(entry.get("key"))
-                _collect(entry.get("value"), named, in_ctes, ctes, inside_cte=True)
-        else:
-            _collect(value, named, in_ctes, ctes, inside_cte=inside_cte)

@@ -7,7 +7,7 @@ import pytest
 from exhub.engine.sync import sync_stream
 from exhub.errors import QueryError
 from exhub.query import run_query
-from exhub.query.gateway import _tables_named
+from exhub.query.names import tables_named
 from tests.support import hukou_hub
 
 pytestmark = pytest.mark.unit
@@ -73,4 +73,4 @@ def test_the_actor_defaults_to_the_login_name(published, monkeypatch):
     ],
 )
 def test_tables_come_from_the_parse_tree_alone(sql, tables):
-    assert _tables_named(sql) == tables
+    assert tables_named(sql) == tables
