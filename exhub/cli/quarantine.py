@@ -7,6 +7,7 @@ from typing import Annotated
 import duckdb
 import typer
 
+from exhub.audit import record_access
 from exhub.cli.output import Format, emit_rows
 from exhub.duck import connect as offline_duckdb
 from exhub.engine.hub import Hub
@@ -31,10 +32,10 @@ def _select(hub: Hub, dataset: str, run_id: str | None, rule: str | None, limit:
     con = offline_duckdb()
     try:
         sql = (
-            f"SELECT _run_id, _source, _source_position, failed_rules, reasons, raw "
-            f"FROM read_parquet('{_glob(hub, dataset, run_id)}')"
+            "SELECT _run_id, _source, _source_position, failed_rules, reasons, raw "
+            "FROM read_parquet(?)"
         )
-        params = []
+        params = [_glob(hub, dataset, run_id)]
         if rule:
             sql += " WHERE list_contains(failed_rules, ?)"
             params.append(rule)
@@ -56,9 +57,11 @@ def list_rows(
     limit: Annotated[int, typer.Option(help="most rows shown")] = 50,
     fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
 ) -> None:
-    """List quarantined rows of a dataset."""
-    table = _select(Hub(), dataset, run, rule, limit)
+    """List quarantined rows of a dataset (raw values: the listing is audited)."""
+    hub = Hub()
+    table = _select(hub, dataset, run, rule, limit)
     rows = table.to_pylist() if table is not None else []
+    record_access(hub, "quarantine_list", dataset, run=run, rule=rule, rows=len(rows))
     for row in rows:
         row["failed_rules"] = ", ".join(row["failed_rules"])
     emit_rows(
@@ -76,13 +79,20 @@ def export(
     run: Annotated[str | None, typer.Option(help="only this run")] = None,
     rule: Annotated[str | None, typer.Option(help="only rows failing this rule id")] = None,
 ) -> None:
-    """Export quarantined rows (all of them) to CSV or Parquet for the owning department."""
+    """Export quarantined rows (all of them) to CSV or Parquet for the owning department.
+
+    The rows hold raw values: the export is recorded in the audit log before it is written.
+    """
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    table = _select(Hub(), dataset, run, rule, None)
+    hub = Hub()
+    table = _select(hub, dataset, run, rule, None)
     if table is None:
         raise ConfigError(f"no quarantined rows for '{dataset}'", fix="nothing to export")
+    record_access(
+        hub, "quarantine_export", dataset, run=run, rule=rule, rows=table.num_rows, file=output
+    )
     if output.endswith(".parquet"):
         pq.write_table(table, output)
     else:

@@ -9,14 +9,13 @@ failed ones included, is recorded in the catalog's hash-chained audit log.
 
 from __future__ import annotations
 
-import getpass
-import os
 from datetime import datetime
 
 import duckdb
 import pyarrow as pa
 from pyiceberg.table import Table
 
+from exhub.audit import record_access
 from exhub.duck import connect as offline_duckdb
 from exhub.engine.hub import Hub
 from exhub.errors import QueryError
@@ -121,16 +120,19 @@ def run_query(
     Raises:
         QueryError: refused statement, unknown table/column, or any DuckDB error.
     """
-    actor = actor or _os_user()
-    detail = {"sql": sql, "as_of": None if as_of is None else as_of.isoformat()}
+    moment = None if as_of is None else as_of.isoformat()
 
     def audit(outcome: str, tables: list[str], **facts: object) -> None:
-        hub.repository.append_audit(
+        record_access(
+            hub,
+            "query",
+            ", ".join(tables),
             actor=actor,
-            action="query",
-            target=", ".join(tables),
             purpose=purpose,
-            detail=detail | {"outcome": outcome, **facts},
+            sql=sql,
+            as_of=moment,
+            outcome=outcome,
+            **facts,
         )
 
     try:
@@ -151,10 +153,3 @@ def run_query(
         con.close()
     audit("ok", tables, rows=result.num_rows)
     return result
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
-        return f"uid:{os.getuid()}"

@@ -51,3 +51,22 @@ def test_verify_passes_then_names_the_entry_changed_behind_exhubs_back(queried):
     assert broken.returncode == 1
     assert "broken at entry 2" in broken.stderr
     assert "changed after it was written" in broken.stderr
+
+
+def test_reading_quarantined_raw_values_is_audited(queried):
+    listed = run_exhub(
+        "quarantine", "list", "person", "--limit", "5", "--format", "json", home=queried, check=True
+    )
+    assert len(json.loads(listed.stdout)) == 5
+    target = queried / "quarantine.csv"
+    run_exhub("quarantine", "export", "person", "-o", str(target), home=queried, check=True)
+    exported = sum(1 for _ in target.open(encoding="utf-8")) - 1  # header
+
+    entries = json.loads(
+        run_exhub("audit", "log", "--limit", "2", "--format", "json", home=queried).stdout
+    )
+    assert [(e["action"], e["target"], e["rows"]) for e in entries] == [
+        ("quarantine_export", "person", exported),
+        ("quarantine_list", "person", 5),
+    ]
+    assert run_exhub("audit", "verify", home=queried).returncode == 0
