@@ -111,5 +111,7 @@ def demo(
   exhub runs show RUN_ID                 rule results, timings, validation report path
   exhub quarantine list person           failed rows with rule, reason and source position
   exhub query "SELECT _department, count(*) FROM person GROUP BY 1"
+  exhub audit log                        who queried what, why, and how many rows
+  exhub audit verify                     check the audit log's hash chain
   open .exhub/warehouse/reports/         Great Expectations validation reports (HTML)
 The demo's source-system files: .exhub/demo/sources/""")
