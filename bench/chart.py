@@ -46,21 +46,22 @@ def headroom(target: Target) -> float | None:
 
 def draw(report: Report, path: Path) -> Path | None:
     """Write the chart to ``path``; None when the run measured none of the full reads."""
-    from matplotlib import rcParams
+    from matplotlib import rc_context
     from matplotlib.figure import Figure
 
     rates = {m: report._rate(m) for m in READS}
     if not any(rates.values()):
         return None
     targets = [t for t in report.targets() if headroom(t) is not None]
-    rcParams["svg.hashsalt"] = "exhub-bench"  # stable element ids
-    rcParams["svg.fonttype"] = "none"  # text stays text: smaller, and searchable
-    figure = Figure(figsize=(9, 3 + 0.45 * len(targets)), layout="constrained")
-    reads, goals = figure.subplots(2, 1, height_ratios=[len(READS) + 1, max(len(targets), 1) + 1])
-    _draw_reads(reads, rates, report.options.rows)
-    _draw_targets(goals, targets)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="svg", metadata={"Date": None})
+    # Stable element ids, and text kept as text (smaller, searchable); only for this figure.
+    with rc_context({"svg.hashsalt": "exhub-bench", "svg.fonttype": "none"}):
+        figure = Figure(figsize=(9, 3 + 0.45 * len(targets)), layout="constrained")
+        heights = [len(READS) + 1, max(len(targets), 1) + 1]
+        reads, goals = figure.subplots(2, 1, height_ratios=heights)
+        _draw_reads(reads, rates, report.options.rows)
+        _draw_targets(goals, targets)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, format="svg", metadata={"Date": None})
     return path
 
 

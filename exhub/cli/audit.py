@@ -1,4 +1,7 @@
-"""``exhub audit``: the hash-chained log of who queried what, why, and how many rows."""
+"""``exhub audit``: the hash-chained log of who read what, why, and how many rows.
+
+Queries and quarantine reads (raw values) are recorded; see ``exhub.audit``.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from exhub.engine.hub import Hub
 from exhub.errors import AuditLogBrokenError
 
 app = typer.Typer(
-    help="The audit log: every query, hash-chained so that changes are detected.",
+    help="The audit log: every query and quarantine read, hash-chained so that changes are "
+    "detected.",
     no_args_is_help=True,
 )
 FormatOption = Annotated[Format, typer.Option("--format", help="table or json")]
@@ -40,8 +44,8 @@ def log(
         }
         for e in entries
     ]
-    columns = ["seq", "at", "actor", "target", "purpose", "outcome", "rows", "sql"]
-    emit_rows(rows, list(rows[0]) if fmt is Format.JSON and rows else columns, fmt, "audit log")
+    columns = ["seq", "at", "actor", "action", "target", "purpose", "outcome", "rows", "sql"]
+    emit_rows(rows, columns, fmt, "audit log")  # JSON carries every key, the hash included
 
 
 @app.command("verify")

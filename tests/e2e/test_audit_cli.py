@@ -4,22 +4,18 @@ an entry changed behind exhub's back (exit 1, naming the entry)."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 
 import pytest
 
-from exhub.demo.world import build_world
 from tests.support import run_exhub
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def queried(hub_home):
-    world = build_world(hub_home / "legacy_world", scale=0.05)
-    (hub_home / "sources").mkdir()
-    shutil.copy(world.sources_dir / "ps_hukou.yaml", hub_home / "sources" / "ps_hukou.yaml")
+def queried(deployment):
+    hub_home, _ = deployment
     run_exhub("sync", "ps_hukou", home=hub_home, check=True)
     for purpose in ("户籍核验", "人口统计"):
         run_exhub(

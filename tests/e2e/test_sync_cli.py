@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 
 import pytest
 
-from exhub.demo.world import build_world
 from tests.support import run_exhub
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def deployment(hub_home):
-    world = build_world(hub_home / "legacy_world", scale=0.1)
-    (hub_home / "sources").mkdir()
-    shutil.copy(world.sources_dir / "ps_hukou.yaml", hub_home / "sources" / "ps_hukou.yaml")
-    return hub_home, world
 
 
 def person_rows(home) -> int:
