@@ -24,7 +24,7 @@ FormatOption = Annotated[Format, typer.Option("--format", help="table or json")]
 @app.command("log")
 def log(
     actor: Annotated[str | None, typer.Option(help="only this actor")] = None,
-    limit: Annotated[int, typer.Option(help="most entries shown")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="most entries shown")] = 50,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List audit entries, newest first."""

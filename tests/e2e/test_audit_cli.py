@@ -66,3 +66,9 @@ def test_reading_quarantined_raw_values_is_audited(queried):
         ("quarantine_list", "person", 5),
     ]
     assert run_exhub("audit", "verify", home=queried).returncode == 0
+
+
+def test_a_limit_below_one_is_a_usage_error(hub_home):
+    result = run_exhub("audit", "log", "--limit", "0", home=hub_home)
+    assert result.returncode == 2
+    assert "--limit" in result.stderr + result.stdout
