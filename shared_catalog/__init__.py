@@ -1,4 +1,4 @@
-"""The exhub catalog: registry of sources and datasets, runs, watermarks and the audit log.
+"""The exhub catalog: sources, datasets, runs, watermarks, audit log and access grants.
 
 Typed SQLAlchemy 2 models, Alembic migrations (``upgrade_catalog``) and one repository class,
 :class:`CatalogRepository`, that owns every session. Works on SQLite (embedded) and PostgreSQL.
@@ -9,6 +9,7 @@ from shared_catalog.columns import UtcDateTime
 from shared_catalog.errors import CatalogError
 from shared_catalog.migrate import current_revision, schema_diff, upgrade_catalog
 from shared_catalog.models import (
+    AccessRequest,
     AuditEntry,
     Base,
     Dataset,
@@ -20,6 +21,8 @@ from shared_catalog.models import (
     Watermark,
 )
 from shared_catalog.records import (
+    AccessRequestRecord,
+    AccessStatus,
     AuditRecord,
     DatasetRecord,
     DepartmentRecord,
@@ -33,6 +36,9 @@ from shared_catalog.records import (
 from shared_catalog.repository import CatalogRepository
 
 __all__ = [
+    "AccessRequest",
+    "AccessRequestRecord",
+    "AccessStatus",
     "AuditEntry",
     "AuditRecord",
     "Base",

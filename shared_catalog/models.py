@@ -210,3 +210,32 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AccessRequest(Base):
+    """A department's request to read a dataset's columns, and the owner's answer.
+
+    An approved request that has not expired or been revoked is a grant. Answers and
+    revocations are also entries of the audit log; this row holds the current state.
+    """
+
+    __tablename__ = "exhub_access_requests"
+    __table_args__ = (
+        Index("ix_exhub_access_requests_department_status", "department_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_name: Mapped[str] = mapped_column(NAME, ForeignKey("exhub_datasets.name"), index=True)
+    department_id: Mapped[str] = mapped_column(ID, ForeignKey("exhub_departments.id"))
+    purpose: Mapped[str] = mapped_column(Text)
+    columns: Mapped[list[Any]] = mapped_column(JSON)
+    expires_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(NAME)
+    requested_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(NAME)
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_by: Mapped[str | None] = mapped_column(NAME)
+    revoked_at: Mapped[datetime | None]
+    revoke_reason: Mapped[str | None] = mapped_column(Text)

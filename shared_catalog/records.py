@@ -33,6 +33,15 @@ class RunTrigger(StrEnum):
     REPLAY = "replay"  # re-validation of an earlier run's landing
 
 
+class AccessStatus(StrEnum):
+    """The state of an access request; an approved one is a grant until it expires."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    REVOKED = "revoked"
+
+
 class _Record:
     """Builds a record from any object carrying the same attribute names."""
 
@@ -173,3 +182,28 @@ class AuditRecord(_Record):
     detail: dict[str, Any]
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRequestRecord(_Record):
+    """A request to read a dataset's columns and the owner's answer (a grant once approved)."""
+
+    id: int
+    dataset_name: str
+    department_id: str
+    purpose: str
+    columns: list[str]
+    expires_at: datetime
+    status: str
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    revoked_by: str | None
+    revoked_at: datetime | None
+    revoke_reason: str | None
+
+    def active_at(self, moment: datetime) -> bool:
+        """Whether this is a grant in force at ``moment``: approved, not revoked, not expired."""
+        return self.status == AccessStatus.APPROVED and self.expires_at > moment

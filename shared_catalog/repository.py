@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from shared_catalog.repo_access import AccessMethods
 from shared_catalog.repo_audit import AuditMethods
 from shared_catalog.repo_registry import RegistryMethods
 from shared_catalog.repo_runs import RUN_FIELDS, RunMethods, redact
 
 
-class CatalogRepository(RegistryMethods, RunMethods, AuditMethods):
+class CatalogRepository(RegistryMethods, RunMethods, AuditMethods, AccessMethods):
     """Reads and writes the catalog; the only owner of database sessions.
 
     Every method runs in its own short transaction and returns frozen records from
@@ -22,7 +23,8 @@ class CatalogRepository(RegistryMethods, RunMethods, AuditMethods):
     The methods live in :class:`~shared_catalog.repo_registry.RegistryMethods` (departments,
     source systems, streams, datasets, schema versions) and
     :class:`~shared_catalog.repo_runs.RunMethods` (runs, watermarks) and
-    :class:`~shared_catalog.repo_audit.AuditMethods` (the hash-chained audit log); sessions
+    :class:`~shared_catalog.repo_audit.AuditMethods` (the hash-chained audit log) and
+    :class:`~shared_catalog.repo_access.AccessMethods` (access requests and grants); sessions
     and the engine in :class:`~shared_catalog.repo_base.RepositoryBase`.
 
     Args:

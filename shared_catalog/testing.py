@@ -24,7 +24,7 @@ from shared_catalog.repository import CatalogRepository
 
 CHINA = timezone(timedelta(hours=8), "CST")
 START = datetime(2024, 3, 1, 9, 30, 15, 123456, tzinfo=CHINA)
-HEAD = "0003"
+HEAD = "0004"
 
 
 class StepClock:
