@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from exhub.cli import audit, datasets, demo, maintain, quarantine, query, runs, sources, sync
+from exhub.cli import (
+    access,
+    audit,
+    datasets,
+    demo,
+    maintain,
+    quarantine,
+    query,
+    runs,
+    sources,
+    sync,
+)
 
 app = typer.Typer(
     name="exhub",
@@ -23,3 +34,5 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(runs.app, name="runs")
 app.add_typer(quarantine.app, name="quarantine")
 app.add_typer(audit.app, name="audit")
+app.add_typer(access.access_app, name="access")
+app.add_typer(access.grants_app, name="grants")

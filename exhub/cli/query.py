@@ -38,11 +38,21 @@ def query(
     purpose: Annotated[
         str | None, typer.Option("--purpose", help="why you query: kept in the audit log")
     ] = None,
+    department: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="query as this department: its sharing classes, grants and masks apply"
+        ),
+    ] = None,
 ) -> None:
     """Query published datasets (SELECT only; each dataset is a table named after it).
 
-    Every query is recorded in the audit log (`exhub audit log`) with your login name, the
-    SQL, the datasets it read, its purpose and the rows it returned.
+    Every query is recorded in the audit log (`exhub audit log`) with your login name (and
+    department), the SQL, the datasets it read, its purpose and the rows it returned.
+
+    Without --as you query as the hub's operator and read every dataset raw. With --as DEPT,
+    datasets shared on condition need a grant (`exhub access request`), datasets not shared
+    do not exist, and protected columns are masked unless granted.
     """
     moment = None
     if as_of:
@@ -55,7 +65,7 @@ def query(
             ) from None
         if moment.tzinfo is None:
             moment = moment.astimezone()
-    result = run_query(Hub(), sql, as_of=moment, purpose=purpose)
+    result = run_query(Hub(), sql, as_of=moment, purpose=purpose, department=department)
     if fmt is QueryFormat.PARQUET:
         if not output:
             raise ConfigError("--format parquet needs --output FILE", fix="add -o result.parquet")

@@ -5,6 +5,10 @@ and exposed to DuckDB as a view over exactly the planned data and delete files: 
 the only allowed paths, external access is disabled and the configuration locked before
 the user's SQL runs. Only one SELECT statement is accepted, and every query, refused and
 failed ones included, is recorded in the catalog's hash-chained audit log.
+
+A query made for a department (``department=``) sees only what ``exhub.access`` allows it:
+datasets it may not read have no view, masked columns are masked inside the view, and its
+SQL may name nothing but those views (``exhub.query.guard``).
 """
 
 from __future__ import annotations
@@ -15,12 +19,16 @@ import duckdb
 import pyarrow as pa
 from pyiceberg.table import Table
 
-from exhub.audit import record_access
+from exhub.access import DatasetAccess, department_access
+from exhub.access.masking import masked_sql, quoted
+from exhub.access.policy import ColumnAccess
+from exhub.audit import os_user, record_access
 from exhub.duck import connect as offline_duckdb
 from exhub.engine.hub import Hub
 from exhub.errors import QueryError
 from exhub.publish.deletes import LiveFile, live_files, live_rows_sql, referenced_paths
 from exhub.publish.tables import dataset_arrow_schema, load_table_or_none
+from exhub.query.guard import check_department_sql
 from exhub.query.names import tables_named
 
 ALLOWED_STATEMENTS = {duckdb.StatementType.SELECT}
@@ -69,17 +77,40 @@ def check_select(sql: str) -> None:
         )
 
 
-def open_query_connection(hub: Hub, *, as_of: datetime | None = None) -> duckdb.DuckDBPyConnection:
+def _projection(access: DatasetAccess) -> str:
+    """The view's columns for a department: raw or masked, nothing the policy does not name."""
+    picked = []
+    for name, how in access.columns.items():
+        spec = access.field_spec(name)
+        picked.append(masked_sql(spec) if how is ColumnAccess.MASKED and spec else quoted(name))
+    return ", ".join(picked)
+
+
+def open_query_connection(
+    hub: Hub,
+    *,
+    as_of: datetime | None = None,
+    access: dict[str, DatasetAccess] | None = None,
+) -> duckdb.DuckDBPyConnection:
     """A locked-down DuckDB connection with every published dataset as a view.
 
     DuckDB reads the planned data files itself (statistics pruning, parallel scans), minus
     the rows their position-delete files mark deleted. Those files are the only allowed paths
     once external access is switched off, and the configuration is locked so no query can
     switch it back.
+
+    Args:
+        hub: The hub.
+        as_of: Read the datasets as they were at this time.
+        access: A department's access (``exhub.access.department_access``): only its readable
+            datasets get a view, with its masked columns masked. None: every dataset, raw.
     """
     con = offline_duckdb(threads=2)
     views: dict[str, list[LiveFile]] = {}
     for record in hub.repository.list_datasets():
+        allowed = None if access is None else access.get(record.name)
+        if access is not None and (allowed is None or not allowed.readable):
+            continue
         contract = hub.contracts.get(f"{record.name}@{record.current_version}")
         table = load_table_or_none(hub.iceberg, contract)
         files = data_files(table, as_of) if table is not None else []
@@ -90,7 +121,12 @@ def open_query_connection(hub: Hub, *, as_of: datetime | None = None) -> duckdb.
             con.register(record.name, _empty(dataset_arrow_schema(contract)))
     con.execute("SET allowed_paths = ?", [[p for f in views.values() for p in referenced_paths(f)]])
     for name, files in views.items():
-        con.execute(f'CREATE VIEW "{name}" AS {live_rows_sql(files)}')
+        rows = live_rows_sql(files)
+        if access is not None:
+            rows = f"SELECT {_projection(access[name])} FROM ({rows})"
+        con.execute(f"CREATE VIEW {quoted(name)} AS {rows}")
+    if access is not None:
+        con.execute("SET python_enable_replacements = false")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
@@ -103,6 +139,7 @@ def run_query(
     actor: str | None = None,
     purpose: str | None = None,
     as_of: datetime | None = None,
+    department: str | None = None,
 ) -> pa.Table:
     """Run one SELECT over the datasets and return the result as Arrow.
 
@@ -113,21 +150,31 @@ def run_query(
     Args:
         hub: The hub whose datasets and catalog are used.
         sql: One SELECT statement.
-        actor: Who asks, recorded as given; by default the operating-system user.
+        actor: Who asks, recorded as given; by default the department, else the
+            operating-system user.
         purpose: Why, as the actor states it.
         as_of: Read the datasets as they were at this time.
+        department: Query as this department: its sharing classes, grants and masks apply.
+            None queries as the hub's operator, every dataset raw.
 
     Raises:
         QueryError: refused statement, unknown table/column, or any DuckDB error.
+        ConfigError: unknown department.
     """
     moment = None if as_of is None else as_of.isoformat()
+    access = None if department is None else department_access(hub, department)
 
     def audit(outcome: str, tables: list[str], **facts: object) -> None:
+        if department is not None:
+            facts |= {"department": department, "user": os_user()}
+            facts["masked"] = {
+                t: access[t].masked for t in tables if t in access and access[t].masked
+            }
         record_access(
             hub,
             "query",
             ", ".join(tables),
-            actor=actor,
+            actor=actor or department,
             purpose=purpose,
             sql=sql,
             as_of=moment,
@@ -137,11 +184,18 @@ def run_query(
 
     try:
         check_select(sql)
+        if access is not None:
+            check_department_sql(
+                sql,
+                department,
+                readable={name for name, a in access.items() if a.readable},
+                unreadable={name: a.basis for name, a in access.items() if not a.readable},
+            )
     except QueryError as exc:
         audit("refused", tables_named(sql), error=exc.message)
         raise
     tables = tables_named(sql)
-    con = open_query_connection(hub, as_of=as_of)
+    con = open_query_connection(hub, as_of=as_of, access=access)
     try:
         result = con.sql(sql).to_arrow_table()
     except duckdb.Error as exc:

@@ -10,6 +10,22 @@ import duckdb
 from exhub.duck import connect as offline_duckdb
 
 
+def parse_tree(sql: str) -> dict[str, Any] | None:
+    """DuckDB's parse tree of ``sql`` as JSON, or None when it does not parse or serialise.
+
+    Nothing is bound: no view is expanded and no file is opened.
+    """
+    con = offline_duckdb(enable_external_access=False)
+    try:
+        (text,) = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    tree = json.loads(text)
+    return None if tree.get("error") else tree
+
+
 def tables_named(sql: str) -> list[str]:
     """The tables a SELECT names, sorted; empty when it does not parse.
 
@@ -17,15 +33,8 @@ def tables_named(sql: str) -> list[str]:
     expanded and no file is opened. A CTE's name is not a table, unless a CTE body reads a
     table of that name (``WITH person AS (SELECT ... FROM person)``).
     """
-    con = offline_duckdb(enable_external_access=False)
-    try:
-        (text,) = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()
-    except duckdb.Error:
-        return []
-    finally:
-        con.close()
-    tree = json.loads(text)
-    if tree.get("error"):
+    tree = parse_tree(sql)
+    if tree is None:
         return []
     named: set[str] = set()
     in_ctes: set[str] = set()

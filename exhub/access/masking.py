@@ -1,0 +1,41 @@
+"""Masked forms of protected columns, as DuckDB SQL over the raw column.
+
+Masking happens inside the gateway's view, before any user SQL sees the column, so filters,
+joins and error messages only ever meet masked values. The string forms follow common
+practice in Chinese government systems (and the demo's output): a resident ID keeps its
+division code and last four characters (340104********1234), a mobile number its first
+three and last four (138****5678), any other text its first character (张**). Every other
+type becomes NULL of the same type: a shifted date or rounded amount would look like data.
+"""
+
+from __future__ import annotations
+
+from exhub.contracts.models import FieldSpec, SemanticType
+
+
+def quoted(name: str) -> str:
+    """A DuckDB identifier, quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _keep_ends(column: str, head: int, tail: int) -> str:
+    hidden = f"length({column}) - {head + tail}"
+    return (
+        f"CASE WHEN length({column}) > {head + tail} "
+        f"THEN left({column}, {head}) || repeat('*', {hidden}) || right({column}, {tail}) "
+        f"ELSE repeat('*', length({column})) END"
+    )
+
+
+def masked_sql(field: FieldSpec) -> str:
+    """SQL computing the masked value of ``field`` (NULL stays NULL), named after it."""
+    column = quoted(field.name)
+    if field.type != "string":
+        expression = f"CASE WHEN false THEN {column} END"  # NULL of the column's own type
+    elif field.semantic is SemanticType.CN_RESIDENT_ID:
+        expression = _keep_ends(column, 6, 4)
+    elif field.semantic is SemanticType.CN_MOBILE:
+        expression = _keep_ends(column, 3, 4)
+    else:
+        expression = f"left({column}, 1) || repeat('*', length({column}) - 1)"
+    return f"{expression} AS {column}"

@@ -1,0 +1,164 @@
+"""The access workflow: a department asks, the owner approves or refuses, the owner revokes.
+
+Every step checks who acts (only the owner department answers and revokes), keeps the
+reasons, and is recorded in the hash-chained audit log with the operating-system user. A
+grant takes effect, and a revocation ends it, at the department's next query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from exhub.access.policy import ColumnAccess, department_access, known_department
+from exhub.audit import os_user, record_access
+from exhub.engine.hub import Hub
+from exhub.errors import ConfigError
+from shared_catalog import AccessRequestRecord, CatalogError
+
+
+def _audit(hub: Hub, action: str, request: AccessRequestRecord, actor: str, **detail) -> None:
+    record_access(
+        hub,
+        action,
+        request.dataset_name,
+        actor=actor,
+        purpose=request.purpose,
+        request_id=request.id,
+        department=request.department_id,
+        columns=request.columns,
+        expires_at=request.expires_at.isoformat(),
+        user=os_user(),
+        **detail,
+    )
+
+
+def _text(value: str, option: str) -> str:
+    cleaned = (value or "").strip()
+    if not cleaned:
+        raise ConfigError(f"{option} must not be empty", fix=f"say why with {option} '...'")
+    return cleaned
+
+
+def request_access(
+    hub: Hub,
+    dataset: str,
+    department: str,
+    *,
+    columns: Sequence[str],
+    purpose: str,
+    expires_at: datetime,
+) -> AccessRequestRecord:
+    """File a request by ``department`` to read ``columns`` of ``dataset`` until ``expires_at``.
+
+    Raises:
+        ConfigError: unknown department or dataset (a 不予共享 dataset of another department
+            is unknown to it), a column the dataset does not have, columns the department
+            already reads raw, an empty purpose, or an expiry not in the future.
+    """
+    access = department_access(hub, department).get(dataset)
+    if access is None:
+        raise ConfigError(
+            f"unknown dataset '{dataset}' for department {department}",
+            fix=f"`exhub datasets list --as {department}` lists what you may ask for",
+            dataset=dataset,
+        )
+    if access.basis == "owner":
+        raise ConfigError(
+            f"department {department} owns '{dataset}' and reads it in full",
+            fix="owners need no grant",
+        )
+    fields = [f.name for f in access.contract.fields]
+    wanted = list(dict.fromkeys(c.strip() for c in columns if c.strip()))
+    if not wanted:
+        raise ConfigError("--columns names no column", fix=f"e.g. --columns {fields[0]}")
+    for column in wanted:
+        if column not in fields:
+            raise ConfigError(
+                f"'{dataset}' has no column '{column}'",
+                fix=f"columns: {', '.join(fields)}",
+                column=column,
+            )
+    if access.readable and all(access.columns[c] is ColumnAccess.RAW for c in wanted):
+        raise ConfigError(
+            f"department {department} already reads {', '.join(wanted)} of '{dataset}' raw",
+            fix="ask only for masked columns: " + (", ".join(access.masked) or "none are masked"),
+        )
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.astimezone()
+    if expires_at <= datetime.now(UTC):
+        raise ConfigError(
+            f"--expires {expires_at.isoformat()} is not in the future",
+            fix="a grant needs an end date ahead, e.g. --expires 2027-06-30",
+        )
+    request = hub.repository.create_access_request(
+        dataset_name=dataset,
+        department_id=department,
+        purpose=_text(purpose, "--purpose"),
+        columns=wanted,
+        expires_at=expires_at,
+        requested_by=os_user(),
+    )
+    _audit(hub, "access_request", request, department)
+    return request
+
+
+def _owned_request(hub: Hub, request_id: int, department: str) -> AccessRequestRecord:
+    known_department(hub, department)
+    request = hub.repository.get_access_request(request_id)
+    if request is None:
+        raise ConfigError(
+            f"access request {request_id} does not exist", fix="see `exhub access list`"
+        )
+    owner = hub.repository.get_dataset(request.dataset_name).owner_department_id
+    if owner != department:
+        raise ConfigError(
+            f"only the owner of '{request.dataset_name}' ({owner}) answers or revokes request "
+            f"{request_id}, not {department}",
+            fix=f"act as the owner: --as {owner}",
+        )
+    return request
+
+
+def answer_request(
+    hub: Hub, request_id: int, department: str, *, approve: bool, reason: str
+) -> AccessRequestRecord:
+    """Approve or refuse a pending request, as the dataset's owner, with a reason.
+
+    Raises:
+        ConfigError: unknown request, not the owner, no reason, not pending, or (approving)
+            already past its expiry.
+    """
+    request = _owned_request(hub, request_id, department)
+    reason = _text(reason, "--reason")
+    if approve and request.expires_at <= datetime.now(UTC):
+        raise ConfigError(
+            f"access request {request_id} expired on {request.expires_at.isoformat()}",
+            fix="refuse it; the department can ask again with a later --expires",
+        )
+    try:
+        answered = hub.repository.decide_access_request(
+            request_id, approve=approve, decided_by=department, reason=reason
+        )
+    except CatalogError as exc:
+        raise ConfigError(exc.message, fix=exc.fix) from None
+    _audit(
+        hub, "access_approve" if approve else "access_refuse", answered, department, reason=reason
+    )
+    return answered
+
+
+def revoke_grant(hub: Hub, request_id: int, department: str, *, reason: str) -> AccessRequestRecord:
+    """End an approved grant now, as the dataset's owner, with a reason.
+
+    Raises:
+        ConfigError: unknown request, not the owner, no reason, or not an approved grant.
+    """
+    _owned_request(hub, request_id, department)
+    reason = _text(reason, "--reason")
+    try:
+        revoked = hub.repository.revoke_grant(request_id, revoked_by=department, reason=reason)
+    except CatalogError as exc:
+        raise ConfigError(exc.message, fix=exc.fix) from None
+    _audit(hub, "grant_revoke", revoked, department, reason=reason)
+    return revoked

@@ -1,0 +1,176 @@
+"""``exhub access`` and ``exhub grants``: ask for a dataset's columns, answer, revoke.
+
+Departments act with ``--as DEPT``; each step is recorded in the audit log with the login
+name of whoever ran the command.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+
+import typer
+
+from exhub.access.policy import known_department
+from exhub.access.requests import answer_request, request_access, revoke_grant
+from exhub.cli.output import Format, emit_record, emit_rows
+from exhub.engine.hub import Hub
+from exhub.errors import ConfigError
+from shared_catalog import AccessRequestRecord, AccessStatus
+
+access_app = typer.Typer(
+    help="Access requests: a department asks for columns of a dataset, its owner answers.",
+    no_args_is_help=True,
+)
+grants_app = typer.Typer(
+    help="Grants in force (approved requests); revoke them.", no_args_is_help=True
+)
+
+FormatOption = Annotated[Format, typer.Option("--format", help="table or json")]
+AsOption = Annotated[str, typer.Option("--as", help="the department acting")]
+ReasonOption = Annotated[str, typer.Option("--reason", help="why; shown to the department")]
+COLUMNS = ["id", "dataset", "department", "status", "columns", "expires_at", "purpose", "answer"]
+
+
+def parse_expiry(text: str) -> datetime:
+    """An ISO date (the grant lasts through that day, local time) or an ISO time."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        return datetime.combine(day + timedelta(days=1), time()).astimezone()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"--expires '{text}' is not an ISO date or time", fix="e.g. --expires 2027-06-30"
+        ) from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def _row(request: AccessRequestRecord) -> dict:
+    answer = request.revoke_reason if request.status == AccessStatus.REVOKED else None
+    return {
+        "id": request.id,
+        "dataset": request.dataset_name,
+        "department": request.department_id,
+        "status": request.status,
+        "columns": ", ".join(request.columns),
+        "expires_at": request.expires_at,
+        "purpose": request.purpose,
+        "answer": answer or request.decision_reason,
+        "requested_by": request.requested_by,
+        "requested_at": request.requested_at,
+        "decided_by": request.decided_by,
+        "decided_at": request.decided_at,
+        "revoked_by": request.revoked_by,
+        "revoked_at": request.revoked_at,
+    }
+
+
+def _concerning(hub: Hub, requests: list[AccessRequestRecord], department: str | None):
+    """Requests a department made or must answer (all of them for the operator)."""
+    if department is None:
+        return requests
+    known_department(hub, department)
+    owned = {d.name for d in hub.repository.list_datasets() if d.owner_department_id == department}
+    return [r for r in requests if r.department_id == department or r.dataset_name in owned]
+
+
+@access_app.command("request")
+def request(
+    dataset: Annotated[str, typer.Argument(help="dataset name, e.g. person")],
+    department: AsOption,
+    columns: Annotated[
+        str, typer.Option("--columns", help="comma-separated, e.g. resident_id,name")
+    ],
+    purpose: Annotated[str, typer.Option("--purpose", help="what the data is needed for")],
+    expires: Annotated[
+        str, typer.Option("--expires", help="last day of the grant, e.g. 2027-06-30")
+    ],
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Ask the dataset's owner for columns, for a purpose, until a date."""
+    filed = request_access(
+        Hub(),
+        dataset,
+        department,
+        columns=columns.split(","),
+        purpose=purpose,
+        expires_at=parse_expiry(expires),
+    )
+    emit_record(_row(filed), fmt, f"access request {filed.id} (pending)")
+
+
+def _answer(request_id: int, department: str, reason: str, fmt: Format, *, approve: bool) -> None:
+    answered = answer_request(Hub(), request_id, department, approve=approve, reason=reason)
+    emit_record(_row(answered), fmt, f"access request {answered.id} ({answered.status})")
+
+
+@access_app.command("approve")
+def approve(
+    request_id: Annotated[int, typer.Argument(help="request id")],
+    department: AsOption,
+    reason: ReasonOption,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Approve a pending request (as the dataset's owner): it becomes a grant."""
+    _answer(request_id, department, reason, fmt, approve=True)
+
+
+@access_app.command("refuse")
+def refuse(
+    request_id: Annotated[int, typer.Argument(help="request id")],
+    department: AsOption,
+    reason: ReasonOption,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Refuse a pending request (as the dataset's owner), saying why."""
+    _answer(request_id, department, reason, fmt, approve=False)
+
+
+@access_app.command("list")
+def list_requests(
+    department: Annotated[
+        str | None, typer.Option("--as", help="only requests this department made or must answer")
+    ] = None,
+    status: Annotated[AccessStatus | None, typer.Option(help="only this status")] = None,
+    dataset: Annotated[str | None, typer.Option(help="only this dataset")] = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """List access requests, newest first."""
+    hub = Hub()
+    found = hub.repository.list_access_requests(dataset_name=dataset, status=status)
+    rows = [_row(r) for r in _concerning(hub, found, department)]
+    emit_rows(rows, COLUMNS, fmt, "access requests")
+
+
+@grants_app.command("list")
+def list_grants(
+    department: Annotated[
+        str | None, typer.Option("--as", help="only grants this department holds or gave")
+    ] = None,
+    dataset: Annotated[str | None, typer.Option(help="only this dataset")] = None,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """List grants in force: approved, not revoked, not expired."""
+    hub = Hub()
+    now = datetime.now().astimezone()
+    approved = hub.repository.list_access_requests(
+        dataset_name=dataset, status=AccessStatus.APPROVED
+    )
+    rows = [_row(r) for r in _concerning(hub, approved, department) if r.active_at(now)]
+    emit_rows(rows, COLUMNS, fmt, "grants in force")
+
+
+@grants_app.command("revoke")
+def revoke(
+    request_id: Annotated[int, typer.Argument(help="grant (request) id")],
+    department: AsOption,
+    reason: ReasonOption,
+    fmt: FormatOption = Format.TABLE,
+) -> None:
+    """Revoke a grant (as the dataset's owner); it ends at the department's next query."""
+    revoked = revoke_grant(Hub(), request_id, department, reason=reason)
+    emit_record(_row(revoked), fmt, f"grant {revoked.id} revoked")
