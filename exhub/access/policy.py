@@ -102,9 +102,9 @@ def _decide(contract: Contract, department: str, grants: list) -> DatasetAccess 
     if contract.owner == department:
         everything = {f.name: raw for f in contract.fields} | provenance
         return DatasetAccess(contract.name, contract, True, "owner", everything, grant_ids)
-    if sharing is SharingClass.NOT_SHARED:
+    if sharing == SharingClass.NOT_SHARED:
         return None
-    if sharing is SharingClass.UNCONDITIONAL:
+    if sharing == SharingClass.UNCONDITIONAL:
         columns = {
             f.name: masked if is_protected(f) and f.name not in named else raw
             for f in contract.fields

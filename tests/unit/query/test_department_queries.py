@@ -1,0 +1,167 @@
+"""Queries as a department: grants unmask, revocation masks again at the next query, and no
+SQL reaches a masked column's raw values, not even through the data files behind the view."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from exhub.access.requests import answer_request, request_access, revoke_grant
+from exhub.engine.sync import register, sync_stream
+from exhub.errors import ConfigError, QueryError
+from exhub.query import run_query
+from exhub.sources import config_hash, load_source
+from tests.support import hukou_hub
+
+pytestmark = pytest.mark.unit
+
+CLERK = "civil_affairs"
+NEXT_YEAR = datetime.now(UTC) + timedelta(days=365)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """person (conditional, public_security) and legal_entity (unconditional,
+    market_regulation), both published."""
+    hub, source, path, world = hukou_hub(tmp_path_factory.mktemp("hub"), scale=0.05)
+    sync_stream(hub, source, source.streams[0], source_file=path)
+    for name in ("sj_enterprise", "mz_marriage"):
+        other_path = world.sources_dir / f"{name}.yaml"
+        other = load_source(other_path)
+        register(hub, other, config_hash(other_path))
+        sync_stream(hub, other, other.streams[0], source_file=other_path)
+    return hub
+
+
+@pytest.fixture(scope="module")
+def raw_representatives(published) -> set[str]:
+    table = run_query(published, "SELECT legal_representative FROM legal_entity")
+    values = {v for v in table.column(0).to_pylist() if v}
+    assert len(values) > 20
+    return values
+
+
+def test_unconditional_data_is_readable_with_protected_columns_masked(
+    published, raw_representatives
+):
+    table = run_query(
+        published, "SELECT uscc, legal_representative FROM legal_entity", department=CLERK
+    )
+    masked = [v for v in table.column("legal_representative").to_pylist() if v]
+    assert masked and not set(masked) & raw_representatives
+    assert all(v[1:] == "*" * (len(v) - 1) for v in masked)
+    operator = run_query(published, "SELECT uscc FROM legal_entity")
+    assert sorted(table.column("uscc").to_pylist()) == sorted(operator.column("uscc").to_pylist())
+
+
+def test_conditional_data_needs_a_grant_and_a_revocation_ends_it_at_the_next_query(published):
+    sql = "SELECT resident_id, name, mobile FROM person WHERE _department = 'public_security'"
+    with pytest.raises(QueryError, match="may not read 'person'"):
+        run_query(published, sql, department=CLERK)
+    asked = request_access(
+        published, "person", CLERK, columns=["resident_id", "name"], purpose="婚姻登记核验",
+        expires_at=NEXT_YEAR,
+    )  # fmt: skip
+    with pytest.raises(QueryError, match="may not read 'person'"):
+        run_query(published, sql, department=CLERK)  # pending is not granted
+    answer_request(published, asked.id, "public_security", approve=True, reason="依法履职")
+
+    granted = run_query(published, sql, department=CLERK)
+    raw = run_query(published, sql)
+    assert granted.column("resident_id").to_pylist() == raw.column("resident_id").to_pylist()
+    assert granted.column("name").to_pylist() == raw.column("name").to_pylist()
+    mobiles = [m for m in granted.column("mobile").to_pylist() if m]
+    assert mobiles and all("****" in m for m in mobiles)  # not granted: masked
+
+    revoke_grant(published, asked.id, "public_security", reason="核验完成")
+    with pytest.raises(QueryError, match="may not read 'person'"):
+        run_query(published, sql, department=CLERK)
+
+
+def test_the_owner_reads_its_dataset_raw(published):
+    sql = "SELECT resident_id FROM person ORDER BY 1 LIMIT 5"
+    assert run_query(published, sql, department="public_security") == run_query(published, sql)
+
+
+def test_only_the_owner_answers_and_only_with_a_reason(published):
+    asked = request_access(
+        published, "person", CLERK, columns=["mobile"], purpose="联系核实", expires_at=NEXT_YEAR
+    )
+    with pytest.raises(ConfigError, match=r"only the owner of 'person' \(public_security\)"):
+        answer_request(published, asked.id, CLERK, approve=True, reason="自己批准")
+    with pytest.raises(ConfigError, match="--reason must not be empty"):
+        answer_request(published, asked.id, "public_security", approve=False, reason="  ")
+    refused = answer_request(
+        published, asked.id, "public_security", approve=False, reason="用途不明"
+    )
+    assert refused.status == "refused" and refused.decision_reason == "用途不明"
+    with pytest.raises(ConfigError, match="is refused, not pending"):
+        answer_request(published, asked.id, "public_security", approve=True, reason="改主意")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"columns": ["shoe_size"]}, "'person' has no column 'shoe_size'"),
+        ({"expires_at": datetime(2020, 1, 1, tzinfo=UTC)}, "is not in the future"),
+        ({"purpose": " "}, "--purpose must not be empty"),
+        ({"dataset": "no_such"}, "unknown dataset 'no_such'"),
+        ({"department": "public_security"}, "owns 'person'"),
+        ({"department": "nobody"}, "unknown department 'nobody'"),
+        ({"dataset": "legal_entity", "columns": ["uscc"]}, "already reads uscc of 'legal_entity'"),
+    ],
+)
+def test_bad_requests_name_what_is_wrong(published, kwargs, message):
+    values = {
+        "dataset": "person", "department": CLERK, "columns": ["name"], "purpose": "核验",
+        "expires_at": NEXT_YEAR,
+    } | kwargs  # fmt: skip
+    dataset, department = values.pop("dataset"), values.pop("department")
+    with pytest.raises(ConfigError, match=None) as raised:
+        request_access(published, dataset, department, **values)
+    assert message in raised.value.message
+
+
+ATTACKS = [
+    "SELECT legal_representative FROM legal_entity",
+    "SELECT max(legal_representative), min(legal_representative) FROM legal_entity",
+    "SELECT * FROM legal_entity WHERE legal_representative LIKE '%'",
+    "SELECT CAST(legal_representative AS INTEGER) FROM legal_entity",
+    "WITH x AS MATERIALIZED (SELECT * FROM legal_entity) SELECT legal_representative FROM x",
+    "SELECT * FROM read_parquet(current_setting('allowed_paths')[1])",
+    "SELECT * FROM read_parquet('{data_file}')",
+    "SELECT * FROM '{data_file}'",
+    "SELECT sql FROM duckdb_views()",
+    "SELECT * FROM query('SELECT * FROM legal_entity')",
+    "SELECT * FROM legal_entity UNION ALL SELECT * FROM read_csv('{data_file}')",
+    "SELECT * FROM information_schema.columns",
+    "COPY legal_entity TO '/tmp/leak.csv'",
+    "SET enable_external_access = true",
+    "ATTACH '/tmp/leak.duckdb' AS leak",
+    "PRAGMA database_list",
+    "EXPLAIN SELECT * FROM legal_entity",
+]
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_no_sql_reaches_the_raw_values_of_a_masked_column(published, raw_representatives, attack):
+    data_file = published.iceberg.load_table(("market", "legal_entity")).inspect.files()
+    sql = attack.format(data_file=data_file.column("file_path")[0].as_py().removeprefix("file://"))
+    try:
+        result = run_query(published, sql, department=CLERK)
+    except QueryError as refused:
+        seen = str(refused)
+    else:
+        seen = " ".join(str(v) for column in result.columns for v in column.to_pylist())
+    leaked = [value for value in raw_representatives if len(value) > 1 and value in seen]
+    assert not leaked, f"{attack!r} showed raw values: {leaked[:3]}"
+
+
+def test_department_queries_are_audited_with_department_user_and_masks(published):
+    run_query(published, "SELECT count(*) FROM legal_entity", department=CLERK, purpose="统计")
+    entry = published.repository.list_audit(limit=1)[0]
+    assert (entry.actor, entry.target, entry.purpose) == (CLERK, "legal_entity", "统计")
+    assert entry.detail["department"] == CLERK and entry.detail["user"]
+    assert entry.detail["masked"] == {"legal_entity": ["legal_representative"]}
+    assert published.repository.verify_audit().intact
