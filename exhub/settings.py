@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,27 @@ class Settings(BaseModel):
     compact_min_files: int = Field(
         default=8, ge=2, description="A source partition with more data files is compacted"
     )
+    departments: dict[str, str] = Field(
+        default_factory=dict,
+        description="Departments that read data without a source system of their own (id: name)",
+    )
+
+    @field_validator("departments", mode="before")
+    @classmethod
+    def _departments_from_text(cls, value: Any) -> Any:
+        # EXHUB_DEPARTMENTS="civil_affairs=民政局,health=卫健委"
+        if isinstance(value, str):
+            pairs = [item.partition("=") for item in value.split(",") if item.strip()]
+            return {key.strip(): (name.strip() or key.strip()) for key, _, name in pairs}
+        return value
+
+    @field_validator("departments")
+    @classmethod
+    def _department_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+                raise ValueError(f"department id '{key}' must be lower_snake_case")
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -229,6 +229,7 @@ class AccessRequest(Base):
     department_id: Mapped[str] = mapped_column(ID, ForeignKey("exhub_departments.id"))
     purpose: Mapped[str] = mapped_column(Text)
     columns: Mapped[list[Any]] = mapped_column(JSON)
+    row_filter: Mapped[str | None] = mapped_column(Text)  # SQL condition; None: every row
     expires_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16))
     requested_by: Mapped[str] = mapped_column(NAME)

@@ -193,6 +193,7 @@ class AccessRequestRecord(_Record):
     department_id: str
     purpose: str
     columns: list[str]
+    row_filter: str | None
     expires_at: datetime
     status: str
     requested_by: str

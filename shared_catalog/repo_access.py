@@ -31,17 +31,31 @@ class AccessMethods(RepositoryBase):
         columns: Sequence[str],
         expires_at: datetime,
         requested_by: str,
+        row_filter: str | None = None,
+        status: AccessStatus = AccessStatus.PENDING,
+        decided_by: str | None = None,
+        decision_reason: str | None = None,
     ) -> AccessRequestRecord:
-        """Record a pending request and return it (with its new id)."""
+        """Record a request and return it (with its new id).
+
+        A request the hub answers itself (unconditional data) is stored already approved,
+        with ``decided_by`` and ``decision_reason``.
+        """
+        now = self._now()
+        decided = status is not AccessStatus.PENDING
         row = AccessRequest(
             dataset_name=dataset_name,
             department_id=department_id,
             purpose=purpose,
             columns=list(columns),
+            row_filter=row_filter,
             expires_at=expires_at,
-            status=AccessStatus.PENDING.value,
+            status=status.value,
             requested_by=requested_by,
-            requested_at=self._now(),
+            requested_at=now,
+            decided_by=decided_by if decided else None,
+            decided_at=now if decided else None,
+            decision_reason=decision_reason if decided else None,
         )
         with self._session() as s, s.begin():
             s.add(row)

@@ -29,6 +29,18 @@ def _keep_ends(column: str, head: int, tail: int) -> str:
 
 def masked_sql(field: FieldSpec) -> str:
     """SQL computing the masked value of ``field`` (NULL stays NULL), named after it."""
+    return f"{mask_expression(field)} AS {quoted(field.name)}"
+
+
+def raw_where_sql(field: FieldSpec, conditions: tuple[str, ...]) -> str:
+    """``field`` raw in the rows where one of ``conditions`` holds, masked in the others."""
+    any_of = " OR ".join(f"({c})" for c in conditions)
+    column = quoted(field.name)
+    return f"CASE WHEN {any_of} THEN {column} ELSE {mask_expression(field)} END AS {column}"
+
+
+def mask_expression(field: FieldSpec) -> str:
+    """SQL computing the masked value of ``field`` (NULL stays NULL)."""
     column = quoted(field.name)
     if field.type != "string":
         expression = f"CASE WHEN false THEN {column} END"  # NULL of the column's own type
@@ -38,4 +50,4 @@ def masked_sql(field: FieldSpec) -> str:
         expression = _keep_ends(column, 3, 4)
     else:
         expression = f"left({column}, 1) || repeat('*', length({column}) - 1)"
-    return f"{expression} AS {column}"
+    return expression

@@ -8,6 +8,10 @@ The rules (SPEC §9), for a department that does not own the dataset:
 * 有条件 (``conditional``): listed, but readable only with a grant in force; the columns
   the grants name are raw, every other column is masked.
 
+A grant may carry a row filter (a SQL condition, see ``row_filter``): its columns are then
+raw only in the rows the filter selects, and for conditional data the department sees only
+rows some grant selects.
+
 The owner department reads its datasets in full. Provenance columns (``_source``, ...) are
 never masked. Grants are read from the catalog on every call, so a revocation takes effect
 on the next query.
@@ -29,6 +33,7 @@ class ColumnAccess(StrEnum):
 
     RAW = "raw"
     MASKED = "masked"
+    RAW_IN_GRANTED_ROWS = "raw in granted rows"  # masked in the other rows
 
 
 @dataclass(frozen=True)
@@ -41,11 +46,15 @@ class DatasetAccess:
     basis: str  # why: owner, unconditional sharing, grant numbers, or what is missing
     columns: dict[str, ColumnAccess] = field(default_factory=dict)
     grants: tuple[int, ...] = ()
+    raw_where: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Row filters under which a RAW_IN_GRANTED_ROWS column is raw (any of them)."""
+    rows_where: tuple[str, ...] | None = None
+    """Row filters of which a visible row satisfies one; None: every row."""
 
     @property
     def masked(self) -> list[str]:
-        """Columns this department sees masked."""
-        return [name for name, how in self.columns.items() if how is ColumnAccess.MASKED]
+        """Columns this department sees masked, in some rows or all."""
+        return [name for name, how in self.columns.items() if how is not ColumnAccess.RAW]
 
     def field_spec(self, name: str) -> FieldSpec | None:
         """The contract field called ``name`` (None for provenance columns)."""
@@ -58,19 +67,27 @@ def is_protected(spec: FieldSpec) -> bool:
 
 
 def known_department(hub: Hub, department: str) -> str:
-    """``department`` if the catalog knows it.
+    """``department`` if the catalog or the settings (``departments:``) know it.
+
+    A department named only in the settings is registered in the catalog on first use.
 
     Raises:
         ConfigError: an unknown department, with the known ones.
     """
-    known = sorted(d.id for d in hub.repository.list_departments())
-    if department not in known:
-        raise ConfigError(
-            f"unknown department '{department}'",
-            fix=f"use one of: {', '.join(known)}" if known else "sync a source first",
-            department=department,
-        )
-    return department
+    known = {d.id for d in hub.repository.list_departments()}
+    configured = hub.settings.departments
+    if department in known:
+        return department
+    if department in configured:
+        hub.repository.upsert_department(department, configured[department])
+        return department
+    names = ", ".join(sorted(known | set(configured)))
+    raise ConfigError(
+        f"unknown department '{department}'",
+        fix=f"use one of: {names}; a department without a source system is added under "
+        "'departments:' in exhub.yaml",
+        department=department,
+    )
 
 
 def department_access(hub: Hub, department: str) -> dict[str, DatasetAccess]:
@@ -93,29 +110,66 @@ def department_access(hub: Hub, department: str) -> dict[str, DatasetAccess]:
     return access
 
 
+def _covering(grants: list, column: str) -> tuple[str, ...] | None:
+    """Filters under which ``column`` is granted: None if some grant covers every row."""
+    filters = []
+    for grant in grants:
+        if column in grant.columns:
+            if not grant.row_filter:
+                return None
+            filters.append(grant.row_filter)
+    return tuple(filters)
+
+
+def _granted_columns(
+    contract: Contract, grants: list, needs_grant
+) -> tuple[dict[str, ColumnAccess], dict[str, tuple[str, ...]]]:
+    columns, raw_where = {}, {}
+    for spec in contract.fields:
+        if not needs_grant(spec):
+            columns[spec.name] = ColumnAccess.RAW
+            continue
+        filters = _covering(grants, spec.name)
+        if filters is None:
+            columns[spec.name] = ColumnAccess.RAW
+        elif filters:
+            columns[spec.name] = ColumnAccess.RAW_IN_GRANTED_ROWS
+            raw_where[spec.name] = filters
+        else:
+            columns[spec.name] = ColumnAccess.MASKED
+    return columns, raw_where
+
+
 def _decide(contract: Contract, department: str, grants: list) -> DatasetAccess | None:
     sharing = contract.sharing.class_
     grant_ids = tuple(g.id for g in grants)
-    named = {column for g in grants for column in g.columns}
     provenance = dict.fromkeys(PROVENANCE, ColumnAccess.RAW)
-    raw, masked = ColumnAccess.RAW, ColumnAccess.MASKED
     if contract.owner == department:
-        everything = {f.name: raw for f in contract.fields} | provenance
+        everything = {f.name: ColumnAccess.RAW for f in contract.fields} | provenance
         return DatasetAccess(contract.name, contract, True, "owner", everything, grant_ids)
     if sharing == SharingClass.NOT_SHARED:
         return None
     if sharing == SharingClass.UNCONDITIONAL:
-        columns = {
-            f.name: masked if is_protected(f) and f.name not in named else raw
-            for f in contract.fields
-        }
+        columns, raw_where = _granted_columns(contract, grants, is_protected)
         basis = "unconditional" + (f"; grants {_ids(grant_ids)}" if grants else "")
-        return DatasetAccess(contract.name, contract, True, basis, columns | provenance, grant_ids)
-    columns = {f.name: raw if f.name in named else masked for f in contract.fields}
+        return DatasetAccess(
+            contract.name, contract, True, basis, columns | provenance, grant_ids, raw_where
+        )
+    columns, raw_where = _granted_columns(contract, grants, lambda spec: True)
     if not grants:
         return DatasetAccess(contract.name, contract, False, "conditional: needs a grant", columns)
-    basis = f"conditional; grants {_ids(grant_ids)}"
-    return DatasetAccess(contract.name, contract, True, basis, columns | provenance, grant_ids)
+    filters = [g.row_filter for g in grants]
+    rows_where = None if not all(filters) else tuple(dict.fromkeys(filters))
+    return DatasetAccess(
+        contract.name,
+        contract,
+        True,
+        f"conditional; grants {_ids(grant_ids)}",
+        columns | provenance,
+        grant_ids,
+        raw_where,
+        rows_where,
+    )
 
 
 def _ids(ids: tuple[int, ...]) -> str:

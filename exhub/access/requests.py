@@ -10,11 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from exhub.access.policy import ColumnAccess, department_access, known_department
+from exhub.access.policy import department_access, is_protected, known_department
+from exhub.access.row_filter import check_row_filter
 from exhub.audit import os_user, record_access
+from exhub.contracts.models import SharingClass
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
-from shared_catalog import AccessRequestRecord, CatalogError
+from exhub.publish.tables import dataset_arrow_schema
+from shared_catalog import AccessRequestRecord, AccessStatus, CatalogError
+
+HUB = "exhub"
+"""Who answers requests that need no review (unconditional data, unprotected columns)."""
+DIRECT = "unconditional sharing (无条件共享): granted without review"
 
 
 def _audit(hub: Hub, action: str, request: AccessRequestRecord, actor: str, **detail) -> None:
@@ -27,6 +34,7 @@ def _audit(hub: Hub, action: str, request: AccessRequestRecord, actor: str, **de
         request_id=request.id,
         department=request.department_id,
         columns=request.columns,
+        row_filter=request.row_filter,
         expires_at=request.expires_at.isoformat(),
         user=os_user(),
         **detail,
@@ -48,13 +56,27 @@ def request_access(
     columns: Sequence[str],
     purpose: str,
     expires_at: datetime,
+    row_filter: str | None = None,
 ) -> AccessRequestRecord:
     """File a request by ``department`` to read ``columns`` of ``dataset`` until ``expires_at``.
 
+    On unconditional data, a request for unprotected columns is granted at once (SPEC §2:
+    such grants are created directly); anything else waits for the owner's answer.
+
+    Args:
+        hub: The hub.
+        dataset: Dataset name.
+        department: The requesting department.
+        columns: Columns wanted raw.
+        purpose: What for.
+        expires_at: When the grant ends.
+        row_filter: Optional SQL condition limiting the grant to some rows.
+
     Raises:
         ConfigError: unknown department or dataset (a 不予共享 dataset of another department
-            is unknown to it), a column the dataset does not have, columns the department
-            already reads raw, an empty purpose, or an expiry not in the future.
+            is unknown to it), a column the dataset does not have, a row filter that is not a
+            plain condition over the dataset's columns, an empty purpose, or an expiry not in
+            the future.
     """
     access = department_access(hub, department).get(dataset)
     if access is None:
@@ -79,11 +101,8 @@ def request_access(
                 fix=f"columns: {', '.join(fields)}",
                 column=column,
             )
-    if access.readable and all(access.columns[c] is ColumnAccess.RAW for c in wanted):
-        raise ConfigError(
-            f"department {department} already reads {', '.join(wanted)} of '{dataset}' raw",
-            fix="ask only for masked columns: " + (", ".join(access.masked) or "none are masked"),
-        )
+    if row_filter is not None:
+        row_filter = check_row_filter(row_filter, dataset_arrow_schema(access.contract))
     if expires_at.tzinfo is None:
         expires_at = expires_at.astimezone()
     if expires_at <= datetime.now(UTC):
@@ -91,15 +110,24 @@ def request_access(
             f"--expires {expires_at.isoformat()} is not in the future",
             fix="a grant needs an end date ahead, e.g. --expires 2027-06-30",
         )
+    direct = access.contract.sharing.class_ == SharingClass.UNCONDITIONAL and not any(
+        is_protected(access.contract.field(c)) for c in wanted
+    )
     request = hub.repository.create_access_request(
         dataset_name=dataset,
         department_id=department,
         purpose=_text(purpose, "--purpose"),
         columns=wanted,
+        row_filter=row_filter,
         expires_at=expires_at,
         requested_by=os_user(),
+        status=AccessStatus.APPROVED if direct else AccessStatus.PENDING,
+        decided_by=HUB if direct else None,
+        decision_reason=DIRECT if direct else None,
     )
     _audit(hub, "access_request", request, department)
+    if direct:
+        _audit(hub, "access_approve", request, HUB, reason=DIRECT)
     return request
 
 

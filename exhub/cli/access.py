@@ -29,7 +29,8 @@ grants_app = typer.Typer(
 FormatOption = Annotated[Format, typer.Option("--format", help="table or json")]
 AsOption = Annotated[str, typer.Option("--as", help="the department acting")]
 ReasonOption = Annotated[str, typer.Option("--reason", help="why; shown to the department")]
-COLUMNS = ["id", "dataset", "department", "status", "columns", "expires_at", "purpose", "answer"]
+COLUMNS = ["id", "dataset", "department", "status", "columns", "rows", "expires_at", "purpose"]
+COLUMNS += ["answer"]
 
 
 def parse_expiry(text: str) -> datetime:
@@ -57,6 +58,7 @@ def _row(request: AccessRequestRecord) -> dict:
         "department": request.department_id,
         "status": request.status,
         "columns": ", ".join(request.columns),
+        "rows": request.row_filter or "all",
         "expires_at": request.expires_at,
         "purpose": request.purpose,
         "answer": answer or request.decision_reason,
@@ -89,9 +91,17 @@ def request(
     expires: Annotated[
         str, typer.Option("--expires", help="last day of the grant, e.g. 2027-06-30")
     ],
+    rows: Annotated[
+        str | None,
+        typer.Option("--rows", help="only rows where this SQL condition holds, e.g. \"x = 'y'\""),
+    ] = None,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
-    """Ask the dataset's owner for columns, for a purpose, until a date."""
+    """Ask the dataset's owner for columns (and rows), for a purpose, until a date.
+
+    Unprotected columns of unconditional data are granted at once; everything else waits
+    for the owner (`exhub access approve|refuse`).
+    """
     filed = request_access(
         Hub(),
         dataset,
@@ -99,8 +109,9 @@ def request(
         columns=columns.split(","),
         purpose=purpose,
         expires_at=parse_expiry(expires),
+        row_filter=rows,
     )
-    emit_record(_row(filed), fmt, f"access request {filed.id} (pending)")
+    emit_record(_row(filed), fmt, f"access request {filed.id} ({filed.status})")
 
 
 def _answer(request_id: int, department: str, reason: str, fmt: Format, *, approve: bool) -> None:

@@ -20,7 +20,7 @@ import pyarrow as pa
 from pyiceberg.table import Table
 
 from exhub.access import DatasetAccess, department_access
-from exhub.access.masking import masked_sql, quoted
+from exhub.access.masking import masked_sql, quoted, raw_where_sql
 from exhub.access.policy import ColumnAccess
 from exhub.audit import os_user, record_access
 from exhub.duck import connect as offline_duckdb
@@ -77,13 +77,21 @@ def check_select(sql: str) -> None:
         )
 
 
-def _projection(access: DatasetAccess) -> str:
-    """The view's columns for a department: raw or masked, nothing the policy does not name."""
+def department_view_sql(access: DatasetAccess, rows: str) -> str:
+    """The view of ``rows`` for a department: its columns raw or masked, its rows only."""
     picked = []
     for name, how in access.columns.items():
         spec = access.field_spec(name)
-        picked.append(masked_sql(spec) if how is ColumnAccess.MASKED and spec else quoted(name))
-    return ", ".join(picked)
+        if how is ColumnAccess.RAW or spec is None:
+            picked.append(quoted(name))
+        elif how is ColumnAccess.RAW_IN_GRANTED_ROWS:
+            picked.append(raw_where_sql(spec, access.raw_where[name]))
+        else:
+            picked.append(masked_sql(spec))
+    if access.rows_where is not None:
+        # Filtered inside, on the raw columns: never on the masked ones the view returns.
+        rows = f"SELECT * FROM ({rows}) WHERE " + " OR ".join(f"({c})" for c in access.rows_where)
+    return f"SELECT {', '.join(picked)} FROM ({rows})"
 
 
 def open_query_connection(
@@ -123,7 +131,7 @@ def open_query_connection(
     for name, files in views.items():
         rows = live_rows_sql(files)
         if access is not None:
-            rows = f"SELECT {_projection(access[name])} FROM ({rows})"
+            rows = department_view_sql(access[name], rows)
         con.execute(f"CREATE VIEW {quoted(name)} AS {rows}")
     if access is not None:
         con.execute("SET python_enable_replacements = false")

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("department_id", sa.String(length=64), nullable=False),
         sa.Column("purpose", sa.Text(), nullable=False),
         sa.Column("columns", sa.JSON(), nullable=False),
+        sa.Column("row_filter", sa.Text(), nullable=True),
         sa.Column("expires_at", moment, nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("requested_by", sa.String(length=255), nullable=False),

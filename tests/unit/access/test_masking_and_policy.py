@@ -66,8 +66,8 @@ def legal_entity(contracts):
 
 
 class Grant:
-    def __init__(self, id: int, columns: list[str]) -> None:
-        self.id, self.columns = id, columns
+    def __init__(self, id: int, columns: list[str], row_filter: str | None = None) -> None:
+        self.id, self.columns, self.row_filter = id, columns, row_filter
 
 
 def test_the_owner_reads_everything_raw(person):

@@ -109,7 +109,11 @@ def test_only_the_owner_answers_and_only_with_a_reason(published):
         ({"dataset": "no_such"}, "unknown dataset 'no_such'"),
         ({"department": "public_security"}, "owns 'person'"),
         ({"department": "nobody"}, "unknown department 'nobody'"),
-        ({"dataset": "legal_entity", "columns": ["uscc"]}, "already reads uscc of 'legal_entity'"),
+        ({"rows": "(SELECT 1) = 1"}, "may only compare the dataset's own columns"),
+        ({"rows": "shoe_size > 40"}, "names 'shoe_size', which the dataset does not have"),
+        ({"rows": "gender = 'x' -- ) OR (true"}, "may not contain '--'"),
+        ({"rows": "birth_date > 'not a date'"}, "does not work"),
+        ({"rows": "length(name)"}, "is a BIGINT, not a condition"),
     ],
 )
 def test_bad_requests_name_what_is_wrong(published, kwargs, message):
@@ -118,6 +122,7 @@ def test_bad_requests_name_what_is_wrong(published, kwargs, message):
         "expires_at": NEXT_YEAR,
     } | kwargs  # fmt: skip
     dataset, department = values.pop("dataset"), values.pop("department")
+    values["row_filter"] = values.pop("rows", None)
     with pytest.raises(ConfigError, match=None) as raised:
         request_access(published, dataset, department, **values)
     assert message in raised.value.message
@@ -165,3 +170,45 @@ def test_department_queries_are_audited_with_department_user_and_masks(published
     assert entry.detail["department"] == CLERK and entry.detail["user"]
     assert entry.detail["masked"] == {"legal_entity": ["legal_representative"]}
     assert published.repository.verify_audit().intact
+
+
+def test_a_row_filter_limits_a_grant_to_the_rows_it_selects(published):
+    district = "household_division LIKE '340102%'"
+    asked = request_access(
+        published, "person", "market_regulation", columns=["resident_id"], purpose="社保核验",
+        expires_at=NEXT_YEAR, row_filter=district,
+    )  # fmt: skip
+    answer_request(published, asked.id, "public_security", approve=True, reason="限瑶海区")
+    sql = "SELECT resident_id, household_division FROM person ORDER BY resident_id"
+    seen = run_query(published, sql, department="market_regulation")
+    expected = run_query(published, f"SELECT resident_id FROM person WHERE {district} ORDER BY 1")
+    assert 0 < seen.num_rows == expected.num_rows < run_query(published, sql).num_rows
+    assert seen.column("resident_id") == expected.column("resident_id")
+    assert set(seen.column("household_division").to_pylist()) == {"3*****"}  # not granted
+
+    wider = request_access(
+        published, "person", "market_regulation", columns=["gender"], purpose="性别统计",
+        expires_at=NEXT_YEAR,
+    )  # fmt: skip
+    answer_request(published, wider.id, "public_security", approve=True, reason="统计需要")
+    everyone = run_query(published, sql, department="market_regulation")
+    assert everyone.num_rows == run_query(published, sql).num_rows  # a grant for every row
+    ids = everyone.column("resident_id").to_pylist()
+    assert sum("*" not in i for i in ids) == expected.num_rows  # raw only where the filter holds
+    for grant in (asked, wider):
+        revoke_grant(published, grant.id, "public_security", reason="结束")
+
+
+def test_unconditional_unprotected_columns_are_granted_directly(published):
+    direct = request_access(
+        published, "legal_entity", CLERK, columns=["uscc", "status"], purpose="登记核验",
+        expires_at=NEXT_YEAR,
+    )  # fmt: skip
+    assert direct.status == "approved" and direct.decided_by == "exhub"
+    protected = request_access(
+        published, "legal_entity", CLERK, columns=["legal_representative"], purpose="法人核验",
+        expires_at=NEXT_YEAR,
+    )  # fmt: skip
+    assert protected.status == "pending"
+    actions = [e.action for e in published.repository.list_audit(limit=3)]
+    assert actions == ["access_request", "access_approve", "access_request"]
