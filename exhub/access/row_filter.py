@@ -12,6 +12,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from exhub.access.masking import guarded
 from exhub.duck import connect as offline_duckdb
 from exhub.errors import ConfigError
 from exhub.query.guard import references
@@ -71,7 +72,7 @@ def check_row_filter(condition: str, schema: pa.Schema) -> str:
     try:
         # One row of NULLs: an empty table would never evaluate (or reject) a bad constant.
         con.register("dataset", pa.table({f.name: pa.array([None], f.type) for f in schema}))
-        (kind,) = con.execute(f"SELECT typeof(({text})) FROM dataset").fetchone()
+        (kind,) = con.execute(f"SELECT typeof({guarded(text)}) FROM dataset").fetchone()
         con.execute(f"SELECT count(*) FROM dataset WHERE ({text})").fetchall()
     except duckdb.Error as exc:
         raise ConfigError(

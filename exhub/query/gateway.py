@@ -20,7 +20,7 @@ import pyarrow as pa
 from pyiceberg.table import Table
 
 from exhub.access import DatasetAccess, department_access
-from exhub.access.masking import masked_sql, quoted, raw_where_sql
+from exhub.access.masking import guarded, masked_sql, quoted, raw_where_sql
 from exhub.access.policy import ColumnAccess
 from exhub.audit import os_user, record_access
 from exhub.duck import connect as offline_duckdb
@@ -77,6 +77,10 @@ def check_select(sql: str) -> None:
         )
 
 
+def _any_of(conditions: tuple[str, ...]) -> str:
+    return " OR ".join(guarded(c) for c in conditions)
+
+
 def department_view_sql(access: DatasetAccess, rows: str) -> str:
     """The view of ``rows`` for a department: its columns raw or masked, its rows only."""
     picked = []
@@ -85,12 +89,12 @@ def department_view_sql(access: DatasetAccess, rows: str) -> str:
         if how is ColumnAccess.RAW or spec is None:
             picked.append(quoted(name))
         elif how is ColumnAccess.RAW_IN_GRANTED_ROWS:
-            picked.append(raw_where_sql(spec, access.raw_where[name]))
+            picked.append(raw_where_sql(spec, _any_of(access.raw_where[name])))
         else:
             picked.append(masked_sql(spec))
     if access.rows_where is not None:
         # Filtered inside, on the raw columns: never on the masked ones the view returns.
-        rows = f"SELECT * FROM ({rows}) WHERE " + " OR ".join(f"({c})" for c in access.rows_where)
+        rows = f"SELECT * FROM ({rows}) WHERE {_any_of(access.rows_where)}"
     return f"SELECT {', '.join(picked)} FROM ({rows})"
 
 

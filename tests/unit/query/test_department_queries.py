@@ -212,3 +212,36 @@ def test_unconditional_unprotected_columns_are_granted_directly(published):
     assert protected.status == "pending"
     actions = [e.action for e in published.repository.list_audit(limit=3)]
     assert actions == ["access_request", "access_approve", "access_request"]
+
+
+@pytest.mark.parametrize(
+    "condition", ["CAST(name AS INTEGER) = 1", "birth_date = name", "gender = 'male'"]
+)
+def test_a_row_filter_cannot_put_raw_values_into_an_error(published, condition):
+    raw_names = set(run_query(published, "SELECT name FROM person").column(0).to_pylist())
+    asked = request_access(
+        published, "person", "market_regulation", columns=["gender"], purpose="统计",
+        expires_at=NEXT_YEAR, row_filter=condition,
+    )  # fmt: skip
+    answer_request(published, asked.id, "public_security", approve=True, reason="统计")
+    try:
+        result = run_query(
+            published, "SELECT name, gender FROM person", department="market_regulation"
+        )
+    except QueryError as failed:
+        seen = str(failed)
+    else:
+        seen = " ".join(str(v) for v in result.column("name").to_pylist())
+        if condition == "gender = 'male'":  # a working filter still selects its rows
+            assert set(result.column("gender").to_pylist()) == {"male"}
+    finally:
+        revoke_grant(published, asked.id, "public_security", reason="测试结束")
+    assert not [n for n in raw_names if n and len(n) > 1 and n in seen]
+
+
+def test_a_row_filter_may_not_call_a_volatile_function(published):
+    with pytest.raises(ConfigError, match="does not work"):
+        request_access(
+            published, "person", CLERK, columns=["name"], purpose="x", expires_at=NEXT_YEAR,
+            row_filter="error(name) IS NULL",
+        )  # fmt: skip
