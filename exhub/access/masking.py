@@ -32,9 +32,8 @@ def masked_sql(field: FieldSpec) -> str:
     return f"{mask_expression(field)} AS {quoted(field.name)}"
 
 
-def raw_where_sql(field: FieldSpec, conditions: tuple[str, ...]) -> str:
-    """``field`` raw in the rows where one of ``conditions`` holds, masked in the others."""
-    any_of = " OR ".join(f"({c})" for c in conditions)
+def raw_where_sql(field: FieldSpec, any_of: str) -> str:
+    """``field`` raw in the rows where the condition ``any_of`` holds, masked in the others."""
     column = quoted(field.name)
     return f"CASE WHEN {any_of} THEN {column} ELSE {mask_expression(field)} END AS {column}"
 
@@ -51,3 +50,14 @@ def mask_expression(field: FieldSpec) -> str:
     else:
         expression = f"left({column}, 1) || repeat('*', length({column}) - 1)"
     return expression
+
+
+def guarded(condition: str) -> str:
+    """``condition`` as it runs in a view: inside TRY, so an error becomes NULL (false).
+
+    The condition sees raw values. Without TRY, a cast that fails (``CAST(name AS INT)``),
+    a comparison that casts a text column, or ``error(name)`` would put a masked column's
+    raw value into the error message of the department's query. TRY also refuses volatile
+    functions when the request is checked.
+    """
+    return f"TRY(({condition}))"
