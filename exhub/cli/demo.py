@@ -111,6 +111,11 @@ def demo(
   exhub runs show RUN_ID                 rule results, timings, validation report path
   exhub quarantine list person           failed rows with rule, reason and source position
   exhub query "SELECT _department, count(*) FROM person GROUP BY 1"
+  exhub datasets list --as civil_affairs what one department may read, and what it sees masked
+  exhub query --as civil_affairs "SELECT * FROM legal_entity LIMIT 5"   (PII masked)
+  exhub access request person --as civil_affairs --columns resident_id,name \\
+      --purpose 婚姻登记核验 --expires 2027-06-30   ask the owner for conditional data;
+  exhub access approve ID --as public_security --reason 依法履职   the owner's answer
   exhub audit log                        who queried what, why, and how many rows
   exhub audit verify                     check the audit log's hash chain
   open .exhub/warehouse/reports/         Great Expectations validation reports (HTML)
