@@ -4,49 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import duckdb
 import typer
 
 from exhub.audit import record_access
 from exhub.cli.output import Format, emit_rows
-from exhub.duck import connect as offline_duckdb
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
+from exhub.views import QUARANTINE_COLUMNS, quarantine_table
 
 app = typer.Typer(
     help="Quarantined rows: every failed rule, raw values, source position.", no_args_is_help=True
 )
-
-
-def _glob(hub: Hub, dataset: str, run_id: str | None) -> str:
-    folder = hub.settings.warehouse_path / "quarantine" / dataset
-    if not folder.exists():
-        raise ConfigError(
-            f"no quarantine for dataset '{dataset}'",
-            fix="see `exhub datasets list`; a clean dataset has none",
-        )
-    return str(folder / (f"run_id={run_id}" if run_id else "*") / "*.parquet")
-
-
-def _select(hub: Hub, dataset: str, run_id: str | None, rule: str | None, limit: int | None):
-    con = offline_duckdb()
-    try:
-        sql = (
-            "SELECT _run_id, _source, _source_position, failed_rules, reasons, raw "
-            "FROM read_parquet(?)"
-        )
-        params = [_glob(hub, dataset, run_id)]
-        if rule:
-            sql += " WHERE list_contains(failed_rules, ?)"
-            params.append(rule)
-        sql += " ORDER BY _run_id DESC, _source_position"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return con.sql(sql, params=params).to_arrow_table()
-    except duckdb.IOException:
-        return None
-    finally:
-        con.close()
 
 
 @app.command("list")
@@ -59,14 +27,14 @@ def list_rows(
 ) -> None:
     """List quarantined rows of a dataset (raw values: the listing is audited)."""
     hub = Hub()
-    table = _select(hub, dataset, run, rule, limit)
+    table = quarantine_table(hub, dataset, run, rule, limit)
     rows = table.to_pylist() if table is not None else []
     record_access(hub, "quarantine_list", dataset, run=run, rule=rule, rows=len(rows))
     for row in rows:
         row["failed_rules"] = ", ".join(row["failed_rules"])
     emit_rows(
         rows,
-        ["_run_id", "_source", "_source_position", "failed_rules", "reasons", "raw"],
+        QUARANTINE_COLUMNS,
         fmt,
         f"quarantine of {dataset}",
     )
@@ -87,7 +55,7 @@ def export(
     import pyarrow.parquet as pq
 
     hub = Hub()
-    table = _select(hub, dataset, run, rule, None)
+    table = quarantine_table(hub, dataset, run, rule, None)
     if table is None:
         raise ConfigError(f"no quarantined rows for '{dataset}'", fix="nothing to export")
     record_access(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 import typer
 
 from exhub.cli.output import Format, emit_record, emit_rows
 from exhub.engine.hub import Hub
-from exhub.errors import ConfigError
+from exhub.views import RUN_COLUMNS, run_detail, run_rows
 
 app = typer.Typer(help="Sync runs: counts per stage, timings, rule results.", no_args_is_help=True)
 FormatOption = Annotated[Format, typer.Option("--format", help="table or json")]
@@ -19,47 +18,15 @@ FormatOption = Annotated[Format, typer.Option("--format", help="table or json")]
 def list_runs(
     source: Annotated[str | None, typer.Option(help="only this source")] = None,
     dataset: Annotated[str | None, typer.Option(help="only this dataset")] = None,
-    limit: Annotated[int, typer.Option(help="most runs shown")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="most runs shown")] = 50,
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List runs, newest first."""
-    hub = Hub()
-    rows = [
-        {
-            "run_id": r.id,
-            "source": r.source_id,
-            "stream": r.stream_name,
-            "dataset": r.dataset_name,
-            "status": r.status,
-            "started_at": r.started_at,
-            "extracted": r.extracted_rows,
-            "published": r.published_rows,
-            "quarantined": r.quarantined_rows,
-        }
-        for r in hub.repository.list_runs(source_id=source, dataset_name=dataset, limit=limit)
-    ]
-    emit_rows(
-        rows,
-        [
-            "run_id",
-            "source",
-            "stream",
-            "dataset",
-            "status",
-            "extracted",
-            "published",
-            "quarantined",
-        ],
-        fmt,
-        "runs",
-    )
+    rows = run_rows(Hub(), source=source, dataset=dataset, limit=limit)
+    emit_rows(rows, RUN_COLUMNS, fmt, "runs")
 
 
 @app.command("show")
 def show(run_id: str, fmt: FormatOption = Format.TABLE) -> None:
     """Show one run: counts per stage, timings, rule results, gate, report path."""
-    hub = Hub()
-    record = hub.repository.get_run(run_id)
-    if record is None:
-        raise ConfigError(f"no run '{run_id}'", fix="see `exhub runs list`")
-    emit_record(asdict(record), fmt, f"run {run_id}")
+    emit_record(run_detail(Hub(), run_id), fmt, f"run {run_id}")
