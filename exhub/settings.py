@@ -55,22 +55,38 @@ class Settings(BaseModel):
         default_factory=dict,
         description="Departments that read data without a source system of their own (id: name)",
     )
+    serve_tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description="Who may use `exhub serve` (operator, auditor or a department id), each "
+        "with a reference ${ENV_VAR} to its access token",
+    )
 
-    @field_validator("departments", mode="before")
+    @field_validator("departments", "serve_tokens", mode="before")
     @classmethod
-    def _departments_from_text(cls, value: Any) -> Any:
+    def _mapping_from_text(cls, value: Any) -> Any:
         # EXHUB_DEPARTMENTS="civil_affairs=民政局,health=卫健委"
         if isinstance(value, str):
             pairs = [item.partition("=") for item in value.split(",") if item.strip()]
             return {key.strip(): (name.strip() or key.strip()) for key, _, name in pairs}
         return value
 
-    @field_validator("departments")
+    @field_validator("departments", "serve_tokens")
     @classmethod
     def _department_ids(cls, value: dict[str, str]) -> dict[str, str]:
         for key in value:
             if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
-                raise ValueError(f"department id '{key}' must be lower_snake_case")
+                raise ValueError(f"'{key}' must be lower_snake_case (a department id)")
+        return value
+
+    @field_validator("serve_tokens")
+    @classmethod
+    def _token_references(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, reference in value.items():
+            if not re.fullmatch(r"\$\{[A-Z_][A-Z0-9_]*\}", reference):
+                raise ValueError(
+                    f"the token of '{key}' must be a reference like ${{EXHUB_TOKEN_"
+                    f"{key.upper()}}}, never the token itself"
+                )
         return value
 
     @field_validator("log_level")

@@ -24,10 +24,13 @@ from exhub.engine.facts import (
 )
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
+from shared_catalog import AccessRequestRecord, AccessStatus
 
 DATASET_COLUMNS = ["name", "title", "version", "sharing", "owner", "rows", "sources", "fresh"]
 RUN_COLUMNS = ["run_id", "source", "stream", "dataset", "status", "extracted", "published"]
 RUN_COLUMNS += ["quarantined"]
+ACCESS_COLUMNS = ["id", "dataset", "department", "status", "columns", "rows", "expires_at"]
+ACCESS_COLUMNS += ["purpose", "answer"]
 QUARANTINE_COLUMNS = ["_run_id", "_source", "_source_position", "failed_rules", "reasons", "raw"]
 
 
@@ -208,3 +211,25 @@ def quarantine_table(
         return None
     finally:
         con.close()
+
+
+def access_request_row(request: AccessRequestRecord) -> dict:
+    """An access request (or grant) as shown: the answer is the revocation reason once revoked."""
+    answer = request.revoke_reason if request.status == AccessStatus.REVOKED else None
+    return {
+        "id": request.id,
+        "dataset": request.dataset_name,
+        "department": request.department_id,
+        "status": request.status,
+        "columns": ", ".join(request.columns),
+        "rows": request.row_filter or "all",
+        "expires_at": request.expires_at,
+        "purpose": request.purpose,
+        "answer": answer or request.decision_reason,
+        "requested_by": request.requested_by,
+        "requested_at": request.requested_at,
+        "decided_by": request.decided_by,
+        "decided_at": request.decided_at,
+        "revoked_by": request.revoked_by,
+        "revoked_at": request.revoked_at,
+    }

@@ -24,7 +24,14 @@ HUB = "exhub"
 DIRECT = "unconditional sharing (无条件共享): granted without review"
 
 
-def _audit(hub: Hub, action: str, request: AccessRequestRecord, actor: str, **detail) -> None:
+def _audit(
+    hub: Hub,
+    action: str,
+    request: AccessRequestRecord,
+    actor: str,
+    user: str | None,
+    **detail,
+) -> None:
     record_access(
         hub,
         action,
@@ -36,7 +43,7 @@ def _audit(hub: Hub, action: str, request: AccessRequestRecord, actor: str, **de
         columns=request.columns,
         row_filter=request.row_filter,
         expires_at=request.expires_at.isoformat(),
-        user=os_user(),
+        user=user or os_user(),
         **detail,
     )
 
@@ -57,6 +64,7 @@ def request_access(
     purpose: str,
     expires_at: datetime,
     row_filter: str | None = None,
+    user: str | None = None,
 ) -> AccessRequestRecord:
     """File a request by ``department`` to read ``columns`` of ``dataset`` until ``expires_at``.
 
@@ -71,6 +79,7 @@ def request_access(
         purpose: What for.
         expires_at: When the grant ends.
         row_filter: Optional SQL condition limiting the grant to some rows.
+        user: Who acts for the department (default: the operating-system user).
 
     Raises:
         ConfigError: unknown department or dataset (a 不予共享 dataset of another department
@@ -120,14 +129,14 @@ def request_access(
         columns=wanted,
         row_filter=row_filter,
         expires_at=expires_at,
-        requested_by=os_user(),
+        requested_by=user or os_user(),
         status=AccessStatus.APPROVED if direct else AccessStatus.PENDING,
         decided_by=HUB if direct else None,
         decision_reason=DIRECT if direct else None,
     )
-    _audit(hub, "access_request", request, department)
+    _audit(hub, "access_request", request, department, user)
     if direct:
-        _audit(hub, "access_approve", request, HUB, reason=DIRECT)
+        _audit(hub, "access_approve", request, HUB, user, reason=DIRECT)
     return request
 
 
@@ -149,7 +158,13 @@ def _owned_request(hub: Hub, request_id: int, department: str) -> AccessRequestR
 
 
 def answer_request(
-    hub: Hub, request_id: int, department: str, *, approve: bool, reason: str
+    hub: Hub,
+    request_id: int,
+    department: str,
+    *,
+    approve: bool,
+    reason: str,
+    user: str | None = None,
 ) -> AccessRequestRecord:
     """Approve or refuse a pending request, as the dataset's owner, with a reason.
 
@@ -176,7 +191,9 @@ def answer_request(
     return answered
 
 
-def revoke_grant(hub: Hub, request_id: int, department: str, *, reason: str) -> AccessRequestRecord:
+def revoke_grant(
+    hub: Hub, request_id: int, department: str, *, reason: str, user: str | None = None
+) -> AccessRequestRecord:
     """End an approved grant now, as the dataset's owner, with a reason.
 
     Raises:
@@ -188,5 +205,16 @@ def revoke_grant(hub: Hub, request_id: int, department: str, *, reason: str) -> 
         revoked = hub.repository.revoke_grant(request_id, revoked_by=department, reason=reason)
     except CatalogError as exc:
         raise ConfigError(exc.message, fix=exc.fix) from None
-    _audit(hub, "grant_revoke", revoked, department, reason=reason)
+    _audit(hub, "grant_revoke", revoked, department, user, reason=reason)
     return revoked
+
+
+def requests_concerning(
+    hub: Hub, requests: list[AccessRequestRecord], department: str | None
+) -> list[AccessRequestRecord]:
+    """The requests a department made or must answer (all of them for the operator)."""
+    if department is None:
+        return requests
+    known_department(hub, department)
+    owned = {d.name for d in hub.repository.list_datasets() if d.owner_department_id == department}
+    return [r for r in requests if r.department_id == department or r.dataset_name in owned]

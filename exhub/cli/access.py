@@ -11,12 +11,17 @@ from typing import Annotated
 
 import typer
 
-from exhub.access.policy import known_department
-from exhub.access.requests import answer_request, request_access, revoke_grant
+from exhub.access.requests import (
+    answer_request,
+    request_access,
+    requests_concerning,
+    revoke_grant,
+)
 from exhub.cli.output import Format, emit_record, emit_rows
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
-from shared_catalog import AccessRequestRecord, AccessStatus
+from exhub.views import ACCESS_COLUMNS, access_request_row
+from shared_catalog import AccessStatus
 
 access_app = typer.Typer(
     help="Access requests: a department asks for columns of a dataset, its owner answers.",
@@ -29,8 +34,6 @@ grants_app = typer.Typer(
 FormatOption = Annotated[Format, typer.Option("--format", help="table or json")]
 AsOption = Annotated[str, typer.Option("--as", help="the department acting")]
 ReasonOption = Annotated[str, typer.Option("--reason", help="why; shown to the department")]
-COLUMNS = ["id", "dataset", "department", "status", "columns", "rows", "expires_at", "purpose"]
-COLUMNS += ["answer"]
 
 
 def parse_expiry(text: str) -> datetime:
@@ -48,36 +51,6 @@ def parse_expiry(text: str) -> datetime:
             f"--expires '{text}' is not an ISO date or time", fix="e.g. --expires 2027-06-30"
         ) from None
     return moment if moment.tzinfo else moment.astimezone()
-
-
-def _row(request: AccessRequestRecord) -> dict:
-    answer = request.revoke_reason if request.status == AccessStatus.REVOKED else None
-    return {
-        "id": request.id,
-        "dataset": request.dataset_name,
-        "department": request.department_id,
-        "status": request.status,
-        "columns": ", ".join(request.columns),
-        "rows": request.row_filter or "all",
-        "expires_at": request.expires_at,
-        "purpose": request.purpose,
-        "answer": answer or request.decision_reason,
-        "requested_by": request.requested_by,
-        "requested_at": request.requested_at,
-        "decided_by": request.decided_by,
-        "decided_at": request.decided_at,
-        "revoked_by": request.revoked_by,
-        "revoked_at": request.revoked_at,
-    }
-
-
-def _concerning(hub: Hub, requests: list[AccessRequestRecord], department: str | None):
-    """Requests a department made or must answer (all of them for the operator)."""
-    if department is None:
-        return requests
-    known_department(hub, department)
-    owned = {d.name for d in hub.repository.list_datasets() if d.owner_department_id == department}
-    return [r for r in requests if r.department_id == department or r.dataset_name in owned]
 
 
 @access_app.command("request")
@@ -111,12 +84,14 @@ def request(
         expires_at=parse_expiry(expires),
         row_filter=rows,
     )
-    emit_record(_row(filed), fmt, f"access request {filed.id} ({filed.status})")
+    emit_record(access_request_row(filed), fmt, f"access request {filed.id} ({filed.status})")
 
 
 def _answer(request_id: int, department: str, reason: str, fmt: Format, *, approve: bool) -> None:
     answered = answer_request(Hub(), request_id, department, approve=approve, reason=reason)
-    emit_record(_row(answered), fmt, f"access request {answered.id} ({answered.status})")
+    emit_record(
+        access_request_row(answered), fmt, f"access request {answered.id} ({answered.status})"
+    )
 
 
 @access_app.command("approve")
@@ -153,8 +128,8 @@ def list_requests(
     """List access requests, newest first."""
     hub = Hub()
     found = hub.repository.list_access_requests(dataset_name=dataset, status=status)
-    rows = [_row(r) for r in _concerning(hub, found, department)]
-    emit_rows(rows, COLUMNS, fmt, "access requests")
+    rows = [access_request_row(r) for r in requests_concerning(hub, found, department)]
+    emit_rows(rows, ACCESS_COLUMNS, fmt, "access requests")
 
 
 @grants_app.command("list")
@@ -171,8 +146,12 @@ def list_grants(
     approved = hub.repository.list_access_requests(
         dataset_name=dataset, status=AccessStatus.APPROVED
     )
-    rows = [_row(r) for r in _concerning(hub, approved, department) if r.active_at(now)]
-    emit_rows(rows, COLUMNS, fmt, "grants in force")
+    rows = [
+        access_request_row(r)
+        for r in requests_concerning(hub, approved, department)
+        if r.active_at(now)
+    ]
+    emit_rows(rows, ACCESS_COLUMNS, fmt, "grants in force")
 
 
 @grants_app.command("revoke")
@@ -184,4 +163,4 @@ def revoke(
 ) -> None:
     """Revoke a grant (as the dataset's owner); it ends at the department's next query."""
     revoked = revoke_grant(Hub(), request_id, department, reason=reason)
-    emit_record(_row(revoked), fmt, f"grant {revoked.id} revoked")
+    emit_record(access_request_row(revoked), fmt, f"grant {revoked.id} revoked")

@@ -152,6 +152,7 @@ def run_query(
     purpose: str | None = None,
     as_of: datetime | None = None,
     department: str | None = None,
+    user: str | None = None,
 ) -> pa.Table:
     """Run one SELECT over the datasets and return the result as Arrow.
 
@@ -168,6 +169,7 @@ def run_query(
         as_of: Read the datasets as they were at this time.
         department: Query as this department: its sharing classes, grants and masks apply.
             None queries as the hub's operator, every dataset raw.
+        user: Who acts for the department (default: the operating-system user).
 
     Raises:
         QueryError: refused statement, unknown table/column, or any DuckDB error.
@@ -178,7 +180,7 @@ def run_query(
 
     def audit(outcome: str, tables: list[str], **facts: object) -> None:
         if department is not None:
-            facts |= {"department": department, "user": os_user()}
+            facts |= {"department": department, "user": user or os_user()}
             facts["masked"] = {
                 t: access[t].masked for t in tables if t in access and access[t].masked
             }
