@@ -185,9 +185,8 @@ def answer_request(
         )
     except CatalogError as exc:
         raise ConfigError(exc.message, fix=exc.fix) from None
-    _audit(
-        hub, "access_approve" if approve else "access_refuse", answered, department, reason=reason
-    )
+    action = "access_approve" if approve else "access_refuse"
+    _audit(hub, action, answered, department, user, reason=reason)
     return answered
 
 
