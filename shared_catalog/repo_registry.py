@@ -40,6 +40,19 @@ class RegistryMethods(RepositoryBase):
             self._upsert(s, Department, values, keys=("id",))
             return DepartmentRecord.of(s.get_one(Department, id))
 
+    def ensure_department(self, id: str, name_zh: str) -> DepartmentRecord:
+        """Register a department unless it is known; never renames one that is.
+
+        For departments only named as a contract's owner, whose proper names come from the
+        source files that describe them.
+        """
+        with self._session() as s, s.begin():
+            self._upsert(
+                s, Department, {"id": id, "name_zh": name_zh, "name_en": None},
+                keys=("id",), insert_only=("name_zh", "name_en"),
+            )  # fmt: skip
+            return DepartmentRecord.of(s.get_one(Department, id))
+
     def upsert_source_system(
         self,
         id: str,

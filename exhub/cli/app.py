@@ -13,6 +13,7 @@ from exhub.cli import (
     quarantine,
     query,
     runs,
+    serve,
     sources,
     sync,
 )
@@ -29,6 +30,7 @@ app.command("demo")(demo.demo)
 app.command("sync")(sync.sync)
 app.command("query")(query.query)
 app.command("maintain")(maintain.maintain)
+app.command("serve")(serve.serve)
 app.add_typer(sources.app, name="sources")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(runs.app, name="runs")

@@ -115,7 +115,7 @@ def register(hub: Hub, source: SourceConfig, source_hash: str) -> None:
     )
     for stream in source.streams:
         contract = hub.contracts.get(stream.target)
-        repo.upsert_department(contract.owner, contract.owner)
+        repo.ensure_department(contract.owner, contract.owner)
         repo.upsert_dataset(
             contract.name,
             contract.domain,
