@@ -48,3 +48,19 @@ def hukou_hub(home: Path, *, scale: float, **settings: object):
     source = load_source(path)
     register(hub, source, config_hash(path))
     return hub, source, path, world
+
+
+def published_hub(home: Path, **settings: object):
+    """A hub with person (conditional, public_security; two sources) and legal_entity
+    (unconditional, market_regulation) published from a generated world."""
+    from exhub.engine.sync import register, sync_stream
+    from exhub.sources import config_hash, load_source
+
+    hub, source, path, world = hukou_hub(home, scale=0.05, **settings)
+    sync_stream(hub, source, source.streams[0], source_file=path)
+    for name in ("sj_enterprise", "mz_marriage"):
+        other_path = world.sources_dir / f"{name}.yaml"
+        other = load_source(other_path)
+        register(hub, other, config_hash(other_path))
+        sync_stream(hub, other, other.streams[0], source_file=other_path)
+    return hub

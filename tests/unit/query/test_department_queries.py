@@ -8,11 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from exhub.access.requests import answer_request, request_access, revoke_grant
-from exhub.engine.sync import register, sync_stream
 from exhub.errors import ConfigError, QueryError
 from exhub.query import run_query
-from exhub.sources import config_hash, load_source
-from tests.support import hukou_hub
+from tests.support import published_hub
 
 pytestmark = pytest.mark.unit
 
@@ -22,16 +20,7 @@ NEXT_YEAR = datetime.now(UTC) + timedelta(days=365)
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
-    """person (conditional, public_security) and legal_entity (unconditional,
-    market_regulation), both published."""
-    hub, source, path, world = hukou_hub(tmp_path_factory.mktemp("hub"), scale=0.05)
-    sync_stream(hub, source, source.streams[0], source_file=path)
-    for name in ("sj_enterprise", "mz_marriage"):
-        other_path = world.sources_dir / f"{name}.yaml"
-        other = load_source(other_path)
-        register(hub, other, config_hash(other_path))
-        sync_stream(hub, other, other.streams[0], source_file=other_path)
-    return hub
+    return published_hub(tmp_path_factory.mktemp("hub"))
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,177 @@
+"""The HTTP API: who may call what, and the same answers as the CLI gives."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pyarrow as pa
+import pytest
+
+from exhub.errors import ConfigError
+from exhub.serve import create_app
+from tests.unit.serve.conftest import ENVIRON, TOKENS, as_
+
+pytestmark = pytest.mark.unit
+NEXT_YEAR = (date.today() + timedelta(days=365)).isoformat()
+
+
+def test_no_token_or_a_wrong_one_is_401(client):
+    assert client.get("/api/datasets").status_code == 401
+    bad = client.get("/api/datasets", headers={"Authorization": "Bearer nope-0123456789abcdef"})
+    assert bad.status_code == 401 and "Bearer" in bad.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "name, role, department",
+    [
+        ("operator", "operator", None),
+        ("auditor", "auditor", None),
+        ("civil_affairs", "department", "civil_affairs"),
+    ],
+)
+def test_a_token_names_its_principal(client, name, role, department):
+    assert client.get("/api/me", headers=as_(name)).json() == {
+        "name": name, "role": role, "department": department,
+    }  # fmt: skip
+
+
+def test_a_department_sees_its_access_and_masked_values(client):
+    listed = {
+        d["name"]: d for d in client.get("/api/datasets", headers=as_("civil_affairs")).json()
+    }
+    assert listed["person"]["access"] == "conditional: needs a grant"
+    assert listed["legal_entity"]["masked"] == "legal_representative"
+    sql = {"sql": "SELECT legal_representative FROM legal_entity ORDER BY uscc LIMIT 20"}
+    masked = client.post("/api/query", json=sql, headers=as_("civil_affairs")).json()
+    raw = client.post("/api/query", json=sql, headers=as_("operator")).json()
+    assert masked["row_count"] == raw["row_count"] == 20
+    pairs = zip(masked["rows"], raw["rows"], strict=True)
+    assert all(m["legal_representative"][0] == r["legal_representative"][0] for m, r in pairs)
+    assert all("*" in m["legal_representative"] for m in masked["rows"])
+    assert not any("*" in r["legal_representative"] for r in raw["rows"])
+
+
+def test_refused_sql_is_a_400_naming_the_reason(client):
+    sql = {"sql": "SELECT * FROM read_parquet('/etc/passwd')"}
+    refused = client.post("/api/query", json=sql, headers=as_("civil_affairs"))
+    assert refused.status_code == 400 and "read_parquet()" in refused.json()["error"]
+
+
+def test_auditors_do_not_query(client):
+    sql = {"sql": "SELECT count(*) FROM person"}
+    assert client.post("/api/query", json=sql, headers=as_("auditor")).status_code == 403
+
+
+def test_query_results_come_as_arrow_on_request(client):
+    sql = {"sql": "SELECT uscc, registered_capital FROM legal_entity ORDER BY uscc LIMIT 30"}
+    headers = as_("operator") | {"Accept": "application/vnd.apache.arrow.stream"}
+    response = client.post("/api/query", json=sql, headers=headers)
+    assert response.headers["content-type"] == "application/vnd.apache.arrow.stream"
+    table = pa.ipc.open_stream(response.content).read_all()
+    as_json = client.post("/api/query", json=sql, headers=as_("operator")).json()
+    assert table.num_rows == 30 and table.column("uscc").to_pylist() == [
+        r["uscc"] for r in as_json["rows"]
+    ]
+    assert pa.types.is_decimal(table.schema.field("registered_capital").type)  # exact, not float
+
+
+def test_request_answer_revoke_through_the_api(client):
+    body = {
+        "dataset": "person", "columns": ["resident_id"], "purpose": "婚姻登记核验",
+        "expires": NEXT_YEAR,
+    }  # fmt: skip
+    filed = client.post("/api/access/requests", json=body, headers=as_("civil_affairs"))
+    assert filed.status_code == 201 and filed.json()["status"] == "pending"
+    request_id = filed.json()["id"]
+    as_operator = client.post("/api/access/requests", json=body, headers=as_("operator"))
+    assert as_operator.status_code == 403
+
+    reason = {"reason": "依法履职"}
+    self_approve = client.post(
+        f"/api/access/requests/{request_id}/approve", json=reason, headers=as_("civil_affairs")
+    )
+    assert self_approve.status_code == 400 and "only the owner" in self_approve.json()["error"]
+    approved = client.post(
+        f"/api/access/requests/{request_id}/approve", json=reason, headers=as_("public_security")
+    )
+    assert approved.json()["status"] == "approved"
+    held = client.get("/api/grants", headers=as_("civil_affairs")).json()
+    assert [g["id"] for g in held] == [request_id]
+
+    sql = {"sql": "SELECT resident_id FROM person ORDER BY 1 LIMIT 5"}
+    granted = client.post("/api/query", json=sql, headers=as_("civil_affairs")).json()
+    assert granted == client.post("/api/query", json=sql, headers=as_("operator")).json()
+
+    revoked = client.post(
+        f"/api/grants/{request_id}/revoke", json={"reason": "核验完成"},
+        headers=as_("public_security"),
+    )  # fmt: skip
+    assert revoked.json()["status"] == "revoked"
+    assert client.post("/api/query", json=sql, headers=as_("civil_affairs")).status_code == 400
+
+
+def test_quarantine_is_for_the_owner_operator_and_auditors_and_is_audited(client):
+    assert client.get("/api/quarantine/person", headers=as_("civil_affairs")).status_code == 403
+    rows = client.get("/api/quarantine/person?limit=5", headers=as_("public_security")).json()
+    assert len(rows) == 5 and all(r["failed_rules"] and r["raw"] for r in rows)
+    entry = client.get("/api/audit?limit=1", headers=as_("auditor")).json()[0]
+    assert (entry["actor"], entry["action"], entry["target"]) == (
+        "public_security", "quarantine_list", "person",
+    )  # fmt: skip
+    assert entry["detail"]["user"] == "portal:public_security"
+
+
+def test_a_department_reviews_only_its_own_and_its_datasets_audit_entries(client):
+    client.post("/api/query", json={"sql": "SELECT 1 AS one"}, headers=as_("operator"))
+    mine = client.get("/api/audit", headers=as_("civil_affairs")).json()
+    assert mine and all(e["actor"] == "civil_affairs" for e in mine)
+    owner = client.get("/api/audit", headers=as_("public_security")).json()
+    assert any(e["actor"] == "civil_affairs" and "person" in e["target"] for e in owner)
+    assert client.get("/api/audit/verify", headers=as_("civil_affairs")).status_code == 403
+    verdict = client.get("/api/audit/verify", headers=as_("auditor")).json()
+    assert verdict["intact"] and verdict["entries_checked"] >= len(owner)
+
+
+def test_no_token_reaches_the_audit_log_or_the_catalog(client, served_hub):
+    client.post("/api/query", json={"sql": "SELECT 2 AS two"}, headers=as_("civil_affairs"))
+    entries = served_hub.repository.list_audit()
+    text = json.dumps([e.detail for e in entries], ensure_ascii=False, default=str)
+    text += " ".join(e.actor + e.target for e in entries)
+    assert not [t for t in TOKENS.values() if t in text]
+
+
+def test_scorecards_count_runs_by_the_department_of_their_source(client, served_hub):
+    cards = {
+        c["department"]: c for c in client.get("/api/scorecards", headers=as_("auditor")).json()
+    }
+    runs = served_hub.repository.list_runs()
+    assert sum(c["runs"] for c in cards.values()) == len(runs)
+    ps = cards["public_security"]
+    assert ps["runs"] == 1 and ps["datasets_owned"] == 1 and ps["success_rate"] == 1.0
+    hukou = next(r for r in runs if r.source_id == "ps_hukou")
+    assert ps["quarantine_rate"] == round(hukou.quarantined_rows / hukou.extracted_rows, 4)
+
+
+@pytest.mark.parametrize(
+    "tokens, environ, message",
+    [
+        ({}, {}, "no serve_tokens configured"),
+        ({"operator": "${EXHUB_T_OP}"}, {}, "EXHUB_T_OP is not set"),
+        ({"operator": "${EXHUB_T_OP}"}, {"EXHUB_T_OP": "short"}, "shorter than 16"),
+        (
+            {"operator": "${EXHUB_T_A}", "auditor": "${EXHUB_T_A}"},
+            {"EXHUB_T_A": "x" * 20},
+            "auditor has the same token as operator",
+        ),
+        ({"tax_bureau": "${EXHUB_T_TAX}"}, {"EXHUB_T_TAX": "t" * 20}, "unknown department"),
+    ],
+)
+def test_bad_token_settings_stop_the_server_with_the_reason(served_hub, tokens, environ, message):
+    hub = type(served_hub)(served_hub.settings.model_copy(update={"serve_tokens": tokens}))
+    with pytest.raises(ConfigError, match=message):
+        create_app(hub, environ=environ)
+
+
+def test_environment_is_read_for_tokens_only_through_references(served_hub):
+    assert set(served_hub.settings.serve_tokens.values()) == {f"${{{name}}}" for name in ENVIRON}
