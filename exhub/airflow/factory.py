@@ -152,17 +152,21 @@ def build_dags(sources_dir: Path | None = None) -> dict[str, DAG]:
     return dags
 
 
-def build_consumer_dag(dataset: str) -> DAG:
+def build_consumer_dag(dataset: str, department: str | None = None) -> DAG:
     """An example consumer: runs whenever the dataset's Asset is updated by a publish task.
 
     Args:
         dataset: the dataset to follow, e.g. ``person``.
+        department: read as this department (its grants and masks apply); None reads as
+            the hub's operator.
 
     Returns:
-        ``exhub_consume_<dataset>``, scheduled on ``exhub://datasets/<dataset>``.
+        ``exhub_consume_<dataset>`` (``..._as_<department>``), scheduled on
+        ``exhub://datasets/<dataset>``.
     """
+    suffix = f"_as_{department}" if department else ""
     dag = DAG(
-        dag_id=f"exhub_consume_{dataset}",
+        dag_id=f"exhub_consume_{dataset}{suffix}",
         description=f"example consumer: runs when {dataset} is published",
         schedule=[dataset_asset(dataset)],
         start_date=pendulum.datetime(*START, tz="UTC"),
@@ -174,7 +178,7 @@ def build_consumer_dag(dataset: str) -> DAG:
     PythonOperator(
         task_id="report",
         python_callable=consume_dataset_task,
-        op_kwargs={"dataset": dataset},
+        op_kwargs={"dataset": dataset, "department": department},
         dag=dag,
     )
     return dag

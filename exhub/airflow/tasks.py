@@ -309,11 +309,14 @@ def publish_task(source_id: str, handover: dict[str, Any], **context: Any) -> di
     return result
 
 
-def consume_dataset_task(dataset: str, **context: Any) -> dict[str, Any]:
+def consume_dataset_task(
+    dataset: str, department: str | None = None, **context: Any
+) -> dict[str, Any]:
     """Example consumer of a dataset: which runs updated it, and its rows per source now.
 
     Args:
         dataset: the dataset (a table name for ``exhub query``).
+        department: read as this department (a dataset it may not read fails the task).
         **context: the Airflow context (``triggering_asset_events`` when run by an update).
 
     Returns:
@@ -329,12 +332,16 @@ def consume_dataset_task(dataset: str, **context: Any) -> dict[str, Any]:
     ]
     for extra in triggered_by:
         log.info("%s updated by run %s", dataset, extra.get("run_id"))
+    dag = context.get("dag")
+    task_user = f"airflow:{dag.dag_id}" if dag is not None else "airflow"
     with StageRun(context):
         table = run_query(
             Hub(),
             f"SELECT _source, count(*) AS n FROM {dataset} GROUP BY 1 ORDER BY 1",
-            actor=f"airflow:{context['dag'].dag_id}" if context.get("dag") else "airflow",
+            actor=department or task_user,
             purpose="row counts per source after a dataset update",
+            department=department,
+            user=task_user,
         )
     rows = {row["_source"]: row["n"] for row in table.to_pylist()}
     log.info("%s rows per source: %s", dataset, rows)

@@ -159,6 +159,20 @@ def test_consumer_reports_the_triggering_run_and_rows_per_source(hukou):
     assert audited.detail["rows"] == 1
 
 
+def test_a_department_consumer_reads_under_its_grants(hukou):
+    handover = extract_task("ps_hukou", "residents", dag_run=DAG_RUN)
+    publish_task("ps_hukou", validate_task("ps_hukou", handover, dag_run=DAG_RUN))
+    Hub().repository.upsert_department("civil_affairs", "民政局")
+    dag = types.SimpleNamespace(dag_id="exhub_consume_person_as_civil_affairs")
+    with pytest.raises(AirflowFailException, match="may not read 'person'"):
+        consume_dataset_task("person", department="civil_affairs", dag=dag)
+    owner = consume_dataset_task("person", department="public_security", dag=dag)
+    assert sum(owner["rows_per_source"].values()) > 0
+    read, refused = Hub().repository.list_audit()[:2]
+    assert (refused.actor, refused.detail["outcome"]) == ("civil_affairs", "refused")
+    assert (read.actor, read.detail["user"]) == ("public_security", f"airflow:{dag.dag_id}")
+
+
 def test_maintenance_task_says_clearly_when_maintain_is_missing(hub_home, monkeypatch):
     monkeypatch.setitem(sys.modules, "exhub.publish.maintenance", None)
     with pytest.raises(AirflowFailException, match=r"exhub maintain is not available"):
