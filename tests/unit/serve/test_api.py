@@ -124,6 +124,8 @@ def test_quarantine_is_for_the_owner_operator_and_auditors_and_is_audited(client
 
 def test_a_department_reviews_only_its_own_and_its_datasets_audit_entries(client):
     client.post("/api/query", json={"sql": "SELECT 1 AS one"}, headers=as_("operator"))
+    asked = {"sql": "SELECT count(*) FROM person"}  # refused without a grant, and audited
+    client.post("/api/query", json=asked, headers=as_("civil_affairs"))
     mine = client.get("/api/audit", headers=as_("civil_affairs")).json()
     assert mine and all(e["actor"] == "civil_affairs" for e in mine)
     owner = client.get("/api/audit", headers=as_("public_security")).json()
