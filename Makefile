@@ -61,7 +61,7 @@ airflow: $(STAMP)
 
 # Regenerates the lock after a change to pyproject.toml (needs uv: `pip install uv`).
 lock:
-	uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --generate-hashes --no-header -o requirements.lock
+	uv pip compile pyproject.toml --extra dev --extra bench --extra celery --python-version 3.11 --generate-hashes --no-header -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .exhub

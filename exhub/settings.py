@@ -14,7 +14,13 @@ from exhub.yamlfile import LocatedYaml, describe_validation_error, load_located_
 
 SETTINGS_FILE = "exhub.yaml"
 ENV_PREFIX = "EXHUB_"
-SHIPPED_SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+_PACKAGE = Path(__file__).resolve().parent
+# A wheel ships the schemas inside the package (pyproject: force-include); a checkout or an
+# editable install has them at the repository's top level.
+SHIPPED_SCHEMAS = next(
+    (p for p in (_PACKAGE / "_shipped_schemas", _PACKAGE.parent / "schemas") if p.is_dir()),
+    _PACKAGE.parent / "schemas",
+)
 
 
 class Settings(BaseModel):

@@ -25,7 +25,6 @@ ENV_EXAMPLE = ROOT / "deploy" / ".env.example"
 EXHUB_YAML = ROOT / "deploy" / "exhub" / "exhub.yaml"
 TRINO_CATALOG = ROOT / "deploy" / "trino" / "catalog" / "exhub.properties"
 POSTGRES_INIT = ROOT / "deploy" / "postgres" / "init" / "10-create-databases.sh"
-CELERY_LOCK = ROOT / "deploy" / "requirements-celery.lock"
 
 AIRFLOW_SERVICES = {
     "airflow-api-server",
@@ -383,7 +382,6 @@ def test_the_dockerfile_installs_the_hash_pinned_lock_and_does_not_run_as_root()
     assert len(froms) == 1 and re.fullmatch(r"python:3\.11\.\d+-slim-bookworm", froms[0])
     runs = " ".join(args for op, args in instructions if op == "RUN")
     assert re.search(r"pip install --no-deps --require-hashes -r \S*requirements\.lock", runs)
-    assert re.search(r"--require-hashes -r \S*requirements-celery\.lock", runs)
     assert re.search(r"pip install --no-deps --no-build-isolation /tmp/src", runs)
     users = [args.split(":")[0] for op, args in instructions if op == "USER"]
     assert users and users[-1] not in {"root", "0"}, "the image must not run as root"
@@ -413,7 +411,7 @@ def test_the_build_context_leaves_out_environments_caches_and_secrets():
     assert not needed & ignored
 
 
-def test_the_celery_lock_only_adds_hash_pinned_packages_the_main_lock_lacks():
+def test_the_lock_holds_the_celery_executor_with_hashes():
     def pins(path: Path) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         current = None
@@ -426,7 +424,7 @@ def test_the_celery_lock_only_adds_hash_pinned_packages_the_main_lock_lacks():
                 found[current].append(line)
         return found
 
-    extra, main = pins(CELERY_LOCK), pins(ROOT / "requirements.lock")
-    assert {"apache-airflow-providers-celery", "celery", "kombu", "redis", "asyncpg"} <= set(extra)
-    assert not set(extra) & set(main), f"already in requirements.lock: {set(extra) & set(main)}"
-    assert all(extra.values()), "every package needs its hashes"
+    locked = pins(ROOT / "requirements.lock")
+    needed = {"apache-airflow-providers-celery", "celery", "kombu", "redis", "asyncpg"}
+    assert needed <= set(locked), f"missing from requirements.lock: {needed - set(locked)}"
+    assert all(locked[name] for name in needed), "every package needs its hashes"
