@@ -39,8 +39,17 @@ POSITION_DELETE_SCHEMA = pa.schema(
 
 
 def local_path(uri: str) -> str:
-    """A warehouse file's path on this machine."""
+    """A warehouse file's path on this machine (from a ``file://`` URI or a bare path)."""
     return uri.removeprefix("file://")
+
+
+def file_uri(path: str | Path) -> str:
+    """The ``file://`` location Iceberg readers other than exhub (Trino, Spark) expect.
+
+    Not percent-encoded (``_source=...`` keeps its ``=``): pyiceberg's and Arrow's file IO
+    open the path after the scheme as it is written, as ``local_path`` does.
+    """
+    return "file://" + str(Path(path).resolve())
 
 
 @dataclass(frozen=True)
@@ -114,7 +123,7 @@ def write_position_deletes(
     path_bytes = to_bytes(StringType(), live.data.file_path)
     return DataFile.from_args(
         content=DataFileContent.POSITION_DELETES,
-        file_path=str(target),
+        file_path=file_uri(target),
         file_format=FileFormat.PARQUET,
         partition=live.data.partition,
         file_size_in_bytes=target.stat().st_size,

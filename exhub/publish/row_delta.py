@@ -29,7 +29,7 @@ from pyiceberg.table import Transaction
 from pyiceberg.table.snapshots import Operation, Summary
 from pyiceberg.table.update.snapshot import _OverwriteFiles
 
-from exhub.publish.deletes import LiveFile
+from exhub.publish.deletes import LiveFile, file_uri
 
 
 class _DeleteManifestWriter(ManifestWriterV2):
@@ -79,7 +79,8 @@ class RowDelta(_OverwriteFiles):
     def add_parquet_files(self, paths: Sequence[str]) -> RowDelta:
         """Add Parquet files written for this table (their statistics become Iceberg metrics)."""
         metadata = self._transaction.table_metadata
-        for data_file in parquet_files_to_data_files(self._io, metadata, iter(paths)):
+        uris = (file_uri(p) if "://" not in p else p for p in paths)
+        for data_file in parquet_files_to_data_files(self._io, metadata, uris):
             self.append_data_file(data_file)
         return self
 

@@ -32,6 +32,7 @@ from pyiceberg.types import (
 
 from exhub.conform.types import arrow_type
 from exhub.contracts.models import DECIMAL_TYPE, Contract
+from exhub.publish.deletes import local_path
 
 PROVENANCE = {
     "_source": pa.string(),
@@ -124,5 +125,4 @@ def ensure_table(catalog: SqlCatalog, contract: Contract) -> Table:
 
 def data_folder(table: Table, source_id: str) -> Path:
     """Where a run writes the data files it will add to the table."""
-    location = table.location().removeprefix("file://")
-    return Path(location) / "data" / f"_source={source_id}"
+    return Path(local_path(table.location())) / "data" / f"_source={source_id}"

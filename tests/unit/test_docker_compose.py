@@ -371,7 +371,7 @@ def test_trino_reads_the_same_iceberg_catalog_read_only(services, tmp_path):
         POSTGRES_INIT.read_text(encoding="utf-8")
     )
     assert catalog["iceberg.jdbc-catalog.default-warehouse-dir"] == f"file://{WAREHOUSE}"
-    # Hadoop's local file system reads pyiceberg's file:// metadata and bare data-file paths.
+    # Hadoop's local file system reads the tables' file:// locations as absolute paths.
     assert catalog["fs.hadoop.enabled"] == "true"
     assert catalog["fs.native-local.enabled"] == "false"
 

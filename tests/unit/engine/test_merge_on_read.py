@@ -91,6 +91,21 @@ def test_merge_marks_rows_deleted_instead_of_copying_files(hukou):
     assert sum(address.startswith("新地址1号") for _, address in rows) == changed
 
 
+def test_data_and_delete_files_are_file_uris_for_other_iceberg_readers(hukou):
+    hub, sync, change = hukou
+    sync()
+    change(40)
+    sync()
+    live = live_files(table_of(hub))
+    locations = [f.data.file_path for f in live] + [d.file_path for f in live for d in f.deletes]
+    assert any(f.deletes for f in live)
+    assert all(p.startswith("file:///") and "%" not in p for p in locations)
+    for f in live:  # each delete file names its data file exactly as the manifest does
+        for d in f.deletes:
+            named = pq.read_table(d.file_path.removeprefix("file://"))
+            assert set(named.column("file_path").to_pylist()) == {f.data.file_path}
+
+
 def test_repeated_merges_keep_one_delete_file_per_data_file(hukou):
     hub, sync, change = hukou
     first = sync()
