@@ -90,6 +90,13 @@ def known_department(hub: Hub, department: str) -> str:
     )
 
 
+def owned_datasets(hub: Hub, department: str | None) -> set[str]:
+    """Names of the datasets ``department`` owns (none for the operator and auditors)."""
+    if department is None:
+        return set()
+    return {d.name for d in hub.repository.list_datasets() if d.owner_department_id == department}
+
+
 def department_access(hub: Hub, department: str) -> dict[str, DatasetAccess]:
     """Every dataset listed to ``department``, with what it may read of each.
 

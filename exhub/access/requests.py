@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from exhub.access.policy import department_access, is_protected, known_department
+from exhub.access.policy import (
+    department_access,
+    is_protected,
+    known_department,
+    owned_datasets,
+)
 from exhub.access.row_filter import check_row_filter
 from exhub.audit import os_user, record_access
 from exhub.contracts.models import SharingClass
@@ -215,5 +220,5 @@ def requests_concerning(
     if department is None:
         return requests
     known_department(hub, department)
-    owned = {d.name for d in hub.repository.list_datasets() if d.owner_department_id == department}
+    owned = owned_datasets(hub, department)
     return [r for r in requests if r.department_id == department or r.dataset_name in owned]

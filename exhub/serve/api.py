@@ -14,6 +14,7 @@ import pyarrow as pa
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from exhub.access.policy import owned_datasets
 from exhub.access.requests import answer_request, request_access, requests_concerning, revoke_grant
 from exhub.audit import record_access
 from exhub.cli.access import parse_expiry
@@ -224,8 +225,7 @@ def audit_entries(request: Request, caller: Caller, limit: int) -> list[dict[str
     hub = hub_of(request)
     entries = hub.repository.list_audit(limit=limit if caller.department is None else AUDIT_SCAN)
     if caller.department is not None:
-        owned = {d.name for d in hub.repository.list_datasets()}
-        owned = {n for n in owned if caller.owns(hub, n)}
+        owned = owned_datasets(hub, caller.department)
         entries = [
             e for e in entries if e.actor == caller.department or owned & set(e.target.split(", "))
         ][:limit]

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from exhub.access.policy import owned_datasets
 from exhub.access.requests import answer_request, request_access, requests_concerning, revoke_grant
 from exhub.audit import record_access
 from exhub.cli.access import parse_expiry
@@ -187,7 +188,7 @@ def access(request: Request, caller: Caller) -> Response:
     """Requests the caller made or must answer, with answer and revoke forms."""
     hub = hub_of(request)
     found = requests_concerning(hub, hub.repository.list_access_requests(), caller.department)
-    owned = {d.name for d in hub.repository.list_datasets() if caller.owns(hub, d.name)}
+    owned = owned_datasets(hub, caller.department)
     rows = [access_request_row(r) for r in found]
     return render(request, "access.html", page="access", requests=rows, owned=owned)
 
