@@ -10,6 +10,7 @@ functions (except the few that generate values), name a file, or reach a schema
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,11 @@ from exhub.query.names import parse_tree
 
 VALUE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 """Table functions that only generate values and read nothing."""
+HIDDEN_FUNCTIONS = frozenset({"current_setting", "getenv"})
+"""Scalar functions that would show the connection's settings (the data files' paths)."""
+PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""A dataset or CTE name. Anything else (a quoted path, a URL) could be read as a file by
+DuckDB's replacement scans when no CTE of that name is in scope where it is used."""
 
 
 @dataclass
@@ -27,6 +33,7 @@ class References:
 
     tables: list[tuple[str, str, str]] = field(default_factory=list)  # (catalog, schema, name)
     table_functions: set[str] = field(default_factory=set)
+    functions: set[str] = field(default_factory=set)
     ctes: set[str] = field(default_factory=set)
     show_targets: set[str] = field(default_factory=set)
 
@@ -48,6 +55,8 @@ def references(tree: Any, found: References | None = None) -> References:
     elif kind == "TABLE_FUNCTION":
         function = tree.get("function") or {}
         found.table_functions.add(str(function.get("function_name", "?")).lower())
+    elif tree.get("class") == "FUNCTION" and tree.get("function_name"):
+        found.functions.add(str(tree["function_name"]).lower())
     elif kind == "SHOW_REF" and tree.get("table_name"):
         found.show_targets.add(tree["table_name"])
     for key, value in tree.items():
@@ -85,14 +94,31 @@ def check_department_sql(
             fix="read datasets by name: SELECT ... FROM person",
             function=functions[0],
         )
+    hidden = sorted(found.functions & HIDDEN_FUNCTIONS)
+    if hidden:
+        raise QueryError(
+            f"{hidden[0]}() is not allowed for department {department}",
+            fix="the connection's settings are not part of any dataset",
+            function=hidden[0],
+        )
     if found.show_targets:
         raise QueryError(
             "SHOW is not allowed for departments",
             fix="`exhub datasets list --as DEPT` lists what you may read",
         )
-    for catalog, schema, name in found.tables:
+    readable = {n.lower() for n in readable}
+    unreadable = {n.lower(): why for n, why in unreadable.items()}
+    ctes = {c.lower() for c in found.ctes if c}
+    for catalog, schema, table in found.tables:
+        name = table.lower()  # DuckDB resolves names case-insensitively
+        if not PLAIN_NAME.fullmatch(table):
+            raise QueryError(
+                f"'{table}' is not a dataset name",
+                fix="read datasets by name: SELECT ... FROM person",
+                table=table,
+            )
         if catalog or schema:
-            qualified = ".".join(p for p in (catalog, schema, name) if p)
+            qualified = ".".join(p for p in (catalog, schema, table) if p)
             raise QueryError(
                 f"'{qualified}' is not a dataset: name datasets without a schema",
                 fix="SELECT ... FROM person",
@@ -108,7 +134,7 @@ def check_department_sql(
                 "--columns ... --purpose ... --expires ...",
                 dataset=name,
             )
-        if name in found.ctes:
+        if name in ctes:
             continue
         raise QueryError(
             f"unknown dataset '{name}' for department {department}",

@@ -134,6 +134,12 @@ ATTACKS = [
     "SET enable_external_access = true",
     "ATTACH '/tmp/leak.duckdb' AS leak",
     "PRAGMA database_list",
+    # Out-of-scope CTEs named like the data file (found by review).
+    'SELECT * FROM (WITH "{data_file}" AS (SELECT 1) SELECT 1) x, "{data_file}"',
+    """SELECT (SELECT legal_representative FROM "{data_file}" LIMIT 1),
+              (WITH "{data_file}" AS (SELECT 1) SELECT 1)""",
+    """SELECT legal_representative FROM legal_entity
+       UNION ALL (WITH "{data_file}" AS (SELECT 'x' AS l) SELECT l FROM "{data_file}")""",
     "EXPLAIN SELECT * FROM legal_entity",
 ]
 
