@@ -6,6 +6,7 @@ A ``department`` narrows a view to what that department may see (``exhub.access`
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -174,12 +175,23 @@ def run_detail(hub: Hub, run_id: str, department: str | None = None) -> dict[str
     return asdict(record)
 
 
+RUN_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]*")
+
+
 def quarantine_glob(hub: Hub, dataset: str, run_id: str | None) -> str:
     """The quarantine files of a dataset (one run's, or all).
 
     Raises:
-        ConfigError: the dataset has no quarantine.
+        ConfigError: an unknown dataset, a run of another dataset, or no quarantine.
     """
+    if hub.repository.get_dataset(dataset) is None:
+        raise ConfigError(f"no dataset '{dataset}'", fix="see `exhub datasets list`")
+    if run_id is not None:
+        run = hub.repository.get_run(run_id) if RUN_ID.fullmatch(run_id) else None
+        if run is None or run.dataset_name != dataset:
+            raise ConfigError(
+                f"no run '{run_id}' of dataset '{dataset}'", fix="see `exhub runs list`"
+            )
     folder = hub.settings.warehouse_path / "quarantine" / dataset
     if not folder.exists():
         raise ConfigError(

@@ -177,3 +177,23 @@ def test_bad_token_settings_stop_the_server_with_the_reason(served_hub, tokens, 
 
 def test_environment_is_read_for_tokens_only_through_references(served_hub):
     assert set(served_hub.settings.serve_tokens.values()) == {f"${{{name}}}" for name in ENVIRON}
+
+
+@pytest.mark.parametrize(
+    "run",
+    ["{run}/../../person/run_id=*", "../person/run_id=*", "{run}/../../person/*", "*"],
+)
+def test_the_quarantine_run_cannot_lead_into_another_dataset(client, served_hub, run):
+    """Found by review: the run id was pasted into the file pattern unchecked."""
+    (enterprise,) = [
+        r for r in served_hub.repository.list_runs() if r.dataset_name == "legal_entity"
+    ]
+    url = f"/api/quarantine/legal_entity?run={run.format(run=enterprise.id)}"
+    response = client.get(url, headers=as_("operator"))
+    assert response.status_code == 400 and "no run" in response.json()["error"]
+
+
+def test_a_run_of_the_dataset_reads_its_own_quarantine(client, served_hub):
+    (hukou,) = [r for r in served_hub.repository.list_runs() if r.source_id == "ps_hukou"]
+    rows = client.get(f"/api/quarantine/person?run={hukou.id}", headers=as_("operator")).json()
+    assert rows and {r["_run_id"] for r in rows} == {hukou.id}
