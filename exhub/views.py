@@ -165,6 +165,9 @@ def run_rows(
 def run_detail(hub: Hub, run_id: str, department: str | None = None) -> dict[str, Any]:
     """One run: counts, timings, rule counts, gates, report path.
 
+    A department that does not own the dataset gets it without the gate details, the error
+    text and the report path.
+
     Raises:
         ConfigError: no such run (or, for a department, a run of a dataset not listed to it).
     """
@@ -172,7 +175,15 @@ def run_detail(hub: Hub, run_id: str, department: str | None = None) -> dict[str
     listed = listed_to(hub, department)
     if record is None or (listed is not None and record.dataset_name not in listed):
         raise ConfigError(f"no run '{run_id}'", fix="see `exhub runs list`")
-    return asdict(record)
+    detail = asdict(record)
+    if listed is not None and listed[record.dataset_name].basis != "owner":
+        # A failed key gate names duplicate keys and an error may quote source values: raw
+        # data that only the owner (and the operator and auditors) may see.
+        hidden = "(shown to the dataset's owner)"
+        detail["gate_results"] = [g | {"detail": hidden} for g in detail["gate_results"]]
+        detail["error_message"] = hidden if detail["error_message"] else None
+        detail["validation_report_path"] = None
+    return detail
 
 
 RUN_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]*")

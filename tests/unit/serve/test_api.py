@@ -197,3 +197,17 @@ def test_a_run_of_the_dataset_reads_its_own_quarantine(client, served_hub):
     (hukou,) = [r for r in served_hub.repository.list_runs() if r.source_id == "ps_hukou"]
     rows = client.get(f"/api/quarantine/person?run={hukou.id}", headers=as_("operator")).json()
     assert rows and {r["_run_id"] for r in rows} == {hukou.id}
+
+
+def test_run_details_hide_raw_facts_from_departments_that_do_not_own_the_dataset(
+    client, served_hub
+):
+    """Found by review: a failed key gate's detail names duplicate keys (raw resident ids)."""
+    (run,) = [r for r in served_hub.repository.list_runs() if r.source_id == "mz_marriage"]
+    owner = client.get(f"/api/runs/{run.id}", headers=as_("public_security")).json()
+    other = client.get(f"/api/runs/{run.id}", headers=as_("civil_affairs")).json()
+    assert owner["gate_results"] and owner["validation_report_path"]
+    assert [g["rule"] for g in other["gate_results"]] == [g["rule"] for g in owner["gate_results"]]
+    assert {g["detail"] for g in other["gate_results"]} == {"(shown to the dataset's owner)"}
+    assert other["validation_report_path"] is None
+    assert other["extracted_rows"] == owner["extracted_rows"]
