@@ -19,13 +19,16 @@ on the next query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from exhub.contracts.models import Contract, FieldSpec, Sensitivity, SharingClass
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
 from exhub.publish.tables import PROVENANCE
+
+HUB_DECIDES = "exhub"
+"""``decided_by`` of the requests the hub grants itself (unconditional, unprotected)."""
 
 
 class ColumnAccess(StrEnum):
@@ -147,8 +150,31 @@ def _granted_columns(
     return columns, raw_where
 
 
+def _reviewed(contract: Contract, grants: list) -> list:
+    """Grants that still hold under the current contract.
+
+    The hub grants unprotected columns of unconditional data without review. Should the
+    contract later protect such a column, or make the dataset conditional, that grant must
+    not open it: only grants the owner answered count there.
+    """
+    kept = []
+    for grant in grants:
+        if getattr(grant, "decided_by", None) != HUB_DECIDES:
+            kept.append(grant)
+        elif contract.sharing.class_ == SharingClass.UNCONDITIONAL:
+            columns = [c for c in grant.columns if not _protected(contract, c)]
+            kept.append(replace(grant, columns=columns) if columns != grant.columns else grant)
+    return kept
+
+
+def _protected(contract: Contract, column: str) -> bool:
+    spec = next((f for f in contract.fields if f.name == column), None)
+    return spec is None or is_protected(spec)
+
+
 def _decide(contract: Contract, department: str, grants: list) -> DatasetAccess | None:
     sharing = contract.sharing.class_
+    grants = _reviewed(contract, grants)
     grant_ids = tuple(g.id for g in grants)
     provenance = dict.fromkeys(PROVENANCE, ColumnAccess.RAW)
     if contract.owner == department:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from exhub.access.policy import (
+    HUB_DECIDES,
     department_access,
     is_protected,
     known_department,
@@ -24,7 +25,7 @@ from exhub.errors import ConfigError
 from exhub.publish.tables import dataset_arrow_schema
 from shared_catalog import AccessRequestRecord, AccessStatus, CatalogError
 
-HUB = "exhub"
+HUB = HUB_DECIDES
 """Who answers requests that need no review (unconditional data, unprotected columns)."""
 DIRECT = "unconditional sharing (无条件共享): granted without review"
 

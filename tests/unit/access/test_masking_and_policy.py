@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
@@ -65,9 +66,12 @@ def legal_entity(contracts):
     return contracts.get("legal_entity@1")  # unconditional, owned by market_regulation
 
 
+@dataclass(frozen=True)
 class Grant:
-    def __init__(self, id: int, columns: list[str], row_filter: str | None = None) -> None:
-        self.id, self.columns, self.row_filter = id, columns, row_filter
+    id: int
+    columns: list[str]
+    row_filter: str | None = None
+    decided_by: str = "public_security"
 
 
 def test_the_owner_reads_everything_raw(person):
@@ -102,3 +106,14 @@ def test_not_shared_does_not_exist_for_other_departments(person):
     )
     assert _decide(hidden, "civil_affairs", [Grant(1, ["resident_id"])]) is None
     assert _decide(hidden, "public_security", []).readable
+
+
+def test_a_grant_the_hub_made_never_opens_what_the_owner_must_review(legal_entity, person):
+    """Found by review: hub-made grants (unconditional, unprotected) survived contract changes."""
+    direct = Grant(3, ["uscc", "legal_representative"], decided_by="exhub")
+    access = _decide(legal_entity, "civil_affairs", [direct])
+    assert access.masked == ["legal_representative"]  # protected now: the hub cannot grant it
+    conditional = _decide(person, "civil_affairs", [Grant(4, ["name"], decided_by="exhub")])
+    assert not conditional.readable
+    reviewed = _decide(person, "civil_affairs", [Grant(5, ["name"])])
+    assert reviewed.readable and reviewed.columns["name"] is ColumnAccess.RAW
