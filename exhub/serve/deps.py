@@ -21,21 +21,34 @@ class Forbidden(Exception):
 
 
 def principal_of(request: Request) -> Principal:
-    """The caller, from the bearer token or the portal session.
+    """The caller: the bearer token for the API, the signed session for the pages.
+
+    The API takes only tokens, so a page in another tab cannot make the browser call it with
+    the portal's cookie. A form post must come from the portal itself (its Origin, when the
+    browser sends one, is this server).
 
     Raises:
         SignInRequired: neither identifies a configured principal.
+        Forbidden: a form posted from another origin.
     """
     tokens: TokenBook = request.app.state.tokens
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer":
-        found = tokens.who(token.strip())
+    if request.url.path.startswith("/api/"):
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        found = tokens.who(token.strip()) if scheme.lower() == "bearer" else None
     else:
+        if request.method == "POST" and not _same_origin(request):
+            raise Forbidden("this form was posted from another site")
         found = tokens.named(request.session.get("who"))
     if found is None:
         raise SignInRequired()
     return found
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None  # no header: not a cross-site browser post
+    return origin.rstrip("/") == f"{request.url.scheme}://{request.url.netloc}"
 
 
 def hub_of(request: Request) -> Hub:

@@ -253,5 +253,6 @@ def audit(request: Request, caller: Caller) -> Response:
 def department_scorecards(request: Request, caller: Caller, days: int = 30) -> Response:
     """Per-department scorecards."""
     del caller  # any signed-in principal
-    cards = scorecards(hub_of(request), days=max(1, min(days, 366)))
+    days = max(1, min(days, 366))
+    cards = scorecards(hub_of(request), days=days)
     return render(request, "scorecards.html", page="scorecards", cards=cards, days=days)

@@ -211,3 +211,19 @@ def test_run_details_hide_raw_facts_from_departments_that_do_not_own_the_dataset
     assert {g["detail"] for g in other["gate_results"]} == {"(shown to the dataset's owner)"}
     assert other["validation_report_path"] is None
     assert other["extracted_rows"] == owner["extracted_rows"]
+
+
+def test_the_api_takes_tokens_only_and_forms_only_from_the_portal(app):
+    """Found by review: the API accepted the portal's cookie, and forms had no origin check."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="http://portal.local") as browser:
+        signed_in = browser.post("/login", data={"token": TOKENS["civil_affairs"]})
+        assert signed_in.status_code == 200 and "civil_affairs" in signed_in.text
+        assert browser.get("/").status_code == 200  # the session works for pages
+        assert browser.get("/api/me").status_code == 401  # but not for the API
+        query = {"sql": "SELECT 1 AS one"}
+        same = browser.post("/query", data=query, headers={"Origin": "http://portal.local"})
+        assert same.status_code == 200
+        forged = browser.post("/query", data=query, headers={"Origin": "http://evil.example"})
+        assert forged.status_code == 403 and "another site" in forged.text
