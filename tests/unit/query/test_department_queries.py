@@ -240,3 +240,19 @@ def test_a_row_filter_may_not_call_a_volatile_function(published):
             published, "person", CLERK, columns=["name"], purpose="x", expires_at=NEXT_YEAR,
             row_filter="error(name) IS NULL",
         )  # fmt: skip
+
+
+def test_a_query_plans_only_the_datasets_it_names(published, monkeypatch):
+    from exhub.query import gateway
+
+    loaded = []
+    real = gateway.load_table_or_none
+
+    def recording(catalog, contract):
+        loaded.append(contract.name)
+        return real(catalog, contract)
+
+    monkeypatch.setattr(gateway, "load_table_or_none", recording)
+    run_query(published, "SELECT count(*) FROM LEGAL_ENTITY")
+    run_query(published, "SELECT count(*) FROM legal_entity", department=CLERK)
+    assert loaded == ["legal_entity", "legal_entity"]
