@@ -115,17 +115,23 @@ def register(hub: Hub, source: SourceConfig, source_hash: str) -> None:
     )
     for stream in source.streams:
         contract = hub.contracts.get(stream.target)
-        repo.ensure_department(contract.owner, contract.owner)
+        # The dataset's owner, sharing class and titles are those of its newest registered
+        # version: a source still on an older version must not turn them back.
+        known = repo.get_dataset(contract.name)
+        newest = contract
+        if known is not None and known.current_version > contract.version:
+            newest = hub.contracts.get(f"{contract.name}@{known.current_version}")
+        repo.ensure_department(newest.owner, newest.owner)
         repo.upsert_dataset(
-            contract.name,
-            contract.domain,
-            contract.title.zh,
-            contract.title.en,
-            contract.owner,
-            contract.sharing.class_.value,
-            contract.update_cycle.value,
-            contract.version,
-            ".".join(contract.iceberg_identifier),
+            newest.name,
+            newest.domain,
+            newest.title.zh,
+            newest.title.en,
+            newest.owner,
+            newest.sharing.class_.value,
+            newest.update_cycle.value,
+            newest.version,
+            ".".join(newest.iceberg_identifier),
         )
         repo.register_schema_version(
             contract.name,
