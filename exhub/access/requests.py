@@ -8,7 +8,8 @@ grant takes effect, and a revocation ends it, at the department's next query.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from exhub.access.policy import (
     HUB_DECIDES,
@@ -52,6 +53,30 @@ def _audit(
         user=user or os_user(),
         **detail,
     )
+
+
+def parse_expiry(text: str, zone: str) -> datetime:
+    """When a grant ends, from an ISO date or time.
+
+    A date means through that day in the hub's time zone (``timezone``, Asia/Shanghai by
+    default); a time without a zone is read in it too.
+
+    Raises:
+        ConfigError: neither an ISO date nor an ISO time.
+    """
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        return datetime.combine(day + timedelta(days=1), time(), tzinfo=ZoneInfo(zone))
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"--expires '{text}' is not an ISO date or time", fix="e.g. --expires 2027-06-30"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
 
 
 def _text(value: str, option: str) -> str:

@@ -6,20 +6,20 @@ name of whoever ran the command.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Annotated
 
 import typer
 
 from exhub.access.requests import (
     answer_request,
+    parse_expiry,
     request_access,
     requests_concerning,
     revoke_grant,
 )
 from exhub.cli.output import Format, emit_record, emit_rows
 from exhub.engine.hub import Hub
-from exhub.errors import ConfigError
 from exhub.views import ACCESS_COLUMNS, access_request_row
 from shared_catalog import AccessStatus
 
@@ -34,23 +34,6 @@ grants_app = typer.Typer(
 FormatOption = Annotated[Format, typer.Option("--format", help="table or json")]
 AsOption = Annotated[str, typer.Option("--as", help="the department acting")]
 ReasonOption = Annotated[str, typer.Option("--reason", help="why; shown to the department")]
-
-
-def parse_expiry(text: str) -> datetime:
-    """An ISO date (the grant lasts through that day, local time) or an ISO time."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        pass
-    else:
-        return datetime.combine(day + timedelta(days=1), time()).astimezone()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(
-            f"--expires '{text}' is not an ISO date or time", fix="e.g. --expires 2027-06-30"
-        ) from None
-    return moment if moment.tzinfo else moment.astimezone()
 
 
 @access_app.command("request")
@@ -75,13 +58,14 @@ def request(
     Unprotected columns of unconditional data are granted at once; everything else waits
     for the owner (`exhub access approve|refuse`).
     """
+    hub = Hub()
     filed = request_access(
-        Hub(),
+        hub,
         dataset,
         department,
         columns=columns.split(","),
         purpose=purpose,
-        expires_at=parse_expiry(expires),
+        expires_at=parse_expiry(expires, hub.settings.timezone),
         row_filter=rows,
     )
     emit_record(access_request_row(filed), fmt, f"access request {filed.id} ({filed.status})")

@@ -15,9 +15,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from exhub.access.policy import owned_datasets
-from exhub.access.requests import answer_request, request_access, requests_concerning, revoke_grant
+from exhub.access.requests import (
+    answer_request,
+    parse_expiry,
+    request_access,
+    requests_concerning,
+    revoke_grant,
+)
 from exhub.audit import record_access
-from exhub.cli.access import parse_expiry
 from exhub.query import run_query
 from exhub.serve.deps import (
     Forbidden,
@@ -169,9 +174,11 @@ def access_requests(
 def file_request(request: Request, caller: Caller, body: RequestBody) -> dict[str, Any]:
     """File a request as the caller's department."""
     department = require_department(caller, "asking for access")
+    hub = hub_of(request)
     filed = request_access(
-        hub_of(request), body.dataset, department, columns=body.columns, purpose=body.purpose,
-        expires_at=parse_expiry(body.expires), row_filter=body.rows, user=caller.user,
+        hub, body.dataset, department, columns=body.columns, purpose=body.purpose,
+        expires_at=parse_expiry(body.expires, hub.settings.timezone), row_filter=body.rows,
+        user=caller.user,
     )  # fmt: skip
     return access_request_row(filed)
 

@@ -15,9 +15,14 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from exhub.access.policy import owned_datasets
-from exhub.access.requests import answer_request, request_access, requests_concerning, revoke_grant
+from exhub.access.requests import (
+    answer_request,
+    parse_expiry,
+    request_access,
+    requests_concerning,
+    revoke_grant,
+)
 from exhub.audit import record_access
-from exhub.cli.access import parse_expiry
 from exhub.errors import QueryError
 from exhub.query import run_query
 from exhub.serve.api import audit_entries
@@ -205,9 +210,11 @@ def file_request(
 ) -> Response:
     """File an access request from the dataset page."""
     department = require_department(caller, "asking for access")
+    hub = hub_of(request)
     filed = request_access(
-        hub_of(request), dataset, department, columns=columns or [], purpose=purpose,
-        expires_at=parse_expiry(expires), row_filter=rows or None, user=caller.user,
+        hub, dataset, department, columns=columns or [], purpose=purpose,
+        expires_at=parse_expiry(expires, hub.settings.timezone), row_filter=rows or None,
+        user=caller.user,
     )  # fmt: skip
     return _back(request, "/access", f"Request {filed.id} for {dataset}: {filed.status}.")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 
 import duckdb
 import pytest
@@ -12,6 +12,7 @@ from exhub.access.masking import masked_sql
 from exhub.access.policy import ColumnAccess, _decide, is_protected
 from exhub.contracts.loader import ContractRegistry
 from exhub.contracts.models import FieldSpec
+from exhub.errors import ConfigError
 from exhub.settings import SHIPPED_SCHEMAS
 
 pytestmark = pytest.mark.unit
@@ -117,3 +118,16 @@ def test_a_grant_the_hub_made_never_opens_what_the_owner_must_review(legal_entit
     assert not conditional.readable
     reviewed = _decide(person, "civil_affairs", [Grant(5, ["name"])])
     assert reviewed.readable and reviewed.columns["name"] is ColumnAccess.RAW
+
+
+def test_an_expiry_date_lasts_through_that_day_in_the_hubs_time_zone():
+    from datetime import datetime, timedelta
+
+    from exhub.access.requests import parse_expiry
+
+    end = parse_expiry("2027-06-30", "Asia/Shanghai")
+    assert end == datetime(2027, 6, 30, 16, 0, tzinfo=UTC)  # 07-01 00:00 in Beijing
+    naive = parse_expiry("2027-06-30T18:00:00", "Asia/Shanghai")
+    assert naive.utcoffset() == timedelta(hours=8)
+    with pytest.raises(ConfigError, match="not an ISO date or time"):
+        parse_expiry("next year", "Asia/Shanghai")
