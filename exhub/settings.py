@@ -57,6 +57,11 @@ class Settings(BaseModel):
     compact_min_files: int = Field(
         default=8, ge=2, description="A source partition with more data files is compacted"
     )
+    query_memory_limit: str = Field(
+        default="2GB",
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="Most memory one query may take in DuckDB (beyond it, the query fails)",
+    )
     departments: dict[str, str] = Field(
         default_factory=dict,
         description="Departments that read data without a source system of their own (id: name)",

@@ -120,7 +120,8 @@ def open_query_connection(
         only: Give views only to these datasets (the ones the SQL names), so a query plans
             the tables it reads and no others. None: every dataset.
     """
-    con = offline_duckdb(threads=2)
+    # A query of one department must not take the memory the hub and other queries need.
+    con = offline_duckdb(threads=2, memory_limit=hub.settings.query_memory_limit)
     views: dict[str, list[LiveFile]] = {}
     for record in hub.repository.list_datasets():
         if only is not None and record.name.lower() not in only:

@@ -46,6 +46,8 @@ from shared_catalog import AccessStatus
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 AUDIT_SCAN = 20_000
+MAX_JSON_ROWS = 100_000
+"""JSON answers stop here (``truncated``); Arrow IPC carries any size, column by column."""
 router = APIRouter(prefix="/api")
 Caller = Annotated[Principal, Depends(principal_of)]
 
@@ -154,7 +156,13 @@ def query(request: Request, caller: Caller, body: QueryBody):
     )
     if ARROW_STREAM in request.headers.get("accept", ""):
         return _arrow(table)
-    return {"columns": table.column_names, "row_count": table.num_rows, "rows": table.to_pylist()}
+    shown = table.slice(0, MAX_JSON_ROWS)
+    return {
+        "columns": table.column_names,
+        "row_count": table.num_rows,
+        "truncated": shown.num_rows < table.num_rows,
+        "rows": shown.to_pylist(),
+    }
 
 
 @router.get("/access/requests")

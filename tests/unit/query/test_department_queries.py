@@ -256,3 +256,8 @@ def test_a_query_plans_only_the_datasets_it_names(published, monkeypatch):
     run_query(published, "SELECT count(*) FROM LEGAL_ENTITY")
     run_query(published, "SELECT count(*) FROM legal_entity", department=CLERK)
     assert loaded == ["legal_entity", "legal_entity"]
+
+
+def test_every_query_runs_under_the_memory_limit(published):
+    (limit,) = run_query(published, "SELECT current_setting('memory_limit') AS m").column(0)
+    assert published.settings.query_memory_limit == "2GB" and limit.as_py() == "1.8 GiB"

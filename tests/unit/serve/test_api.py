@@ -227,3 +227,12 @@ def test_the_api_takes_tokens_only_and_forms_only_from_the_portal(app):
         assert same.status_code == 200
         forged = browser.post("/query", data=query, headers={"Origin": "http://evil.example"})
         assert forged.status_code == 403 and "another site" in forged.text
+
+
+def test_json_results_stop_at_the_cap_and_say_so(client, monkeypatch):
+    from exhub.serve import api
+
+    monkeypatch.setattr(api, "MAX_JSON_ROWS", 5)
+    sql = {"sql": "SELECT uscc FROM legal_entity"}
+    answer = client.post("/api/query", json=sql, headers=as_("operator")).json()
+    assert answer["truncated"] and len(answer["rows"]) == 5 < answer["row_count"]
