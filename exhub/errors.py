@@ -25,6 +25,7 @@ class ExhubError(Exception):
     """Base of every exhub error: a message, context attributes and how to fix it."""
 
     exit_code: int = EXIT_USAGE
+    http_status: int = 400  # what the HTTP API answers (exhub serve)
 
     def __init__(self, message: str, *, fix: str | None = None, **context: Any) -> None:
         super().__init__(message)
@@ -57,6 +58,24 @@ class ConfigError(TerminalError):
     """A configuration file or value is wrong. Names the file, key/line and a fix."""
 
     exit_code = EXIT_USAGE
+
+
+class NotFoundError(ConfigError):
+    """A dataset, run or request the hub does not know, or not one the caller may see."""
+
+    http_status = 404
+
+
+class PermissionDeniedError(ConfigError):
+    """The caller may not do this (only a dataset's owner answers its requests)."""
+
+    http_status = 403
+
+
+class ConflictError(ConfigError):
+    """The thing is no longer in the state the act needs (a request already answered)."""
+
+    http_status = 409
 
 
 class SourceUnreachableError(RetriableError):

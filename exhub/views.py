@@ -24,7 +24,7 @@ from exhub.engine.facts import (
     storage,
 )
 from exhub.engine.hub import Hub
-from exhub.errors import ConfigError
+from exhub.errors import NotFoundError
 from shared_catalog import AccessRequestRecord, AccessStatus
 
 DATASET_COLUMNS = ["name", "title", "version", "sharing", "owner", "rows", "sources", "fresh"]
@@ -50,7 +50,9 @@ def dataset_record(hub: Hub, name: str, listed: dict[str, DatasetAccess] | None 
     if record is None or (listed is not None and name not in listed):
         names = [d.name for d in hub.repository.list_datasets()]
         known = ", ".join(n for n in names if listed is None or n in listed) or "none yet"
-        raise ConfigError(f"no dataset '{name}' (known: {known})", fix="see `exhub datasets list`")
+        raise NotFoundError(
+            f"no dataset '{name}' (known: {known})", fix="see `exhub datasets list`"
+        )
     return record
 
 
@@ -174,7 +176,7 @@ def run_detail(hub: Hub, run_id: str, department: str | None = None) -> dict[str
     record = hub.repository.get_run(run_id)
     listed = listed_to(hub, department)
     if record is None or (listed is not None and record.dataset_name not in listed):
-        raise ConfigError(f"no run '{run_id}'", fix="see `exhub runs list`")
+        raise NotFoundError(f"no run '{run_id}'", fix="see `exhub runs list`")
     detail = asdict(record)
     if listed is not None and listed[record.dataset_name].basis != "owner":
         # A failed key gate names duplicate keys and an error may quote source values: raw
@@ -196,16 +198,16 @@ def quarantine_glob(hub: Hub, dataset: str, run_id: str | None) -> str:
         ConfigError: an unknown dataset, a run of another dataset, or no quarantine.
     """
     if hub.repository.get_dataset(dataset) is None:
-        raise ConfigError(f"no dataset '{dataset}'", fix="see `exhub datasets list`")
+        raise NotFoundError(f"no dataset '{dataset}'", fix="see `exhub datasets list`")
     if run_id is not None:
         run = hub.repository.get_run(run_id) if RUN_ID.fullmatch(run_id) else None
         if run is None or run.dataset_name != dataset:
-            raise ConfigError(
+            raise NotFoundError(
                 f"no run '{run_id}' of dataset '{dataset}'", fix="see `exhub runs list`"
             )
     folder = hub.settings.warehouse_path / "quarantine" / dataset
     if not folder.exists():
-        raise ConfigError(
+        raise NotFoundError(
             f"no quarantine for dataset '{dataset}'",
             fix="see `exhub datasets list`; a clean dataset has none",
         )

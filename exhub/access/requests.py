@@ -22,7 +22,7 @@ from exhub.access.row_filter import check_row_filter
 from exhub.audit import os_user, record_access
 from exhub.contracts.models import SharingClass
 from exhub.engine.hub import Hub
-from exhub.errors import ConfigError
+from exhub.errors import ConfigError, ConflictError, NotFoundError, PermissionDeniedError
 from exhub.publish.tables import dataset_arrow_schema
 from shared_catalog import AccessRequestRecord, AccessStatus, CatalogError
 
@@ -120,7 +120,7 @@ def request_access(
     """
     access = department_access(hub, department).get(dataset)
     if access is None:
-        raise ConfigError(
+        raise NotFoundError(
             f"unknown dataset '{dataset}' for department {department}",
             fix=f"`exhub datasets list --as {department}` lists what you may ask for",
             dataset=dataset,
@@ -174,13 +174,15 @@ def request_access(
 def _owned_request(hub: Hub, request_id: int, department: str) -> AccessRequestRecord:
     known_department(hub, department)
     request = hub.repository.get_access_request(request_id)
-    if request is None:
-        raise ConfigError(
+    owner = None if request is None else hub.repository.get_dataset(request.dataset_name)
+    owner = None if owner is None else owner.owner_department_id
+    if request is None or department not in (owner, request.department_id):
+        # To anyone but its two parties, a request is as unknown as one that does not exist.
+        raise NotFoundError(
             f"access request {request_id} does not exist", fix="see `exhub access list`"
         )
-    owner = hub.repository.get_dataset(request.dataset_name).owner_department_id
     if owner != department:
-        raise ConfigError(
+        raise PermissionDeniedError(
             f"only the owner of '{request.dataset_name}' ({owner}) answers or revokes request "
             f"{request_id}, not {department}",
             fix=f"act as the owner: --as {owner}",
@@ -206,7 +208,7 @@ def answer_request(
     request = _owned_request(hub, request_id, department)
     reason = _text(reason, "--reason")
     if approve and request.expires_at <= datetime.now(UTC):
-        raise ConfigError(
+        raise ConflictError(
             f"access request {request_id} expired on {request.expires_at.isoformat()}",
             fix="refuse it; the department can ask again with a later --expires",
         )
@@ -215,7 +217,7 @@ def answer_request(
             request_id, approve=approve, decided_by=department, reason=reason
         )
     except CatalogError as exc:
-        raise ConfigError(exc.message, fix=exc.fix) from None
+        raise ConflictError(exc.message, fix=exc.fix) from None
     action = "access_approve" if approve else "access_refuse"
     _audit(hub, action, answered, department, user, reason=reason)
     return answered
@@ -234,7 +236,7 @@ def revoke_grant(
     try:
         revoked = hub.repository.revoke_grant(request_id, revoked_by=department, reason=reason)
     except CatalogError as exc:
-        raise ConfigError(exc.message, fix=exc.fix) from None
+        raise ConflictError(exc.message, fix=exc.fix) from None
     _audit(hub, "grant_revoke", revoked, department, user, reason=reason)
     return revoked
 

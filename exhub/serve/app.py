@@ -72,8 +72,8 @@ def create_app(hub: Hub | None = None, *, environ: dict[str, str] | None = None)
     @app.exception_handler(ExhubError)
     async def _refused(request: Request, exc: ExhubError):
         if _wants_page(request):
-            return pages.error_page(request, exc.message, fix=exc.fix, status=400)
-        return JSONResponse({"error": exc.message, "fix": exc.fix}, 400)
+            return pages.error_page(request, exc.message, fix=exc.fix, status=exc.http_status)
+        return JSONResponse({"error": exc.message, "fix": exc.fix}, exc.http_status)
 
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -13,6 +13,7 @@ TOKENS = {
     "auditor": "au-token-0123456789abcdef",
     "civil_affairs": "ca-token-0123456789abcdef",
     "public_security": "ps-token-0123456789abcdef",
+    "market_regulation": "mr-token-0123456789abcdef",
 }
 SETTINGS = {"serve_tokens": {name: f"${{EXHUB_TOKEN_{name.upper()}}}" for name in TOKENS}}
 ENVIRON = {f"EXHUB_TOKEN_{name.upper()}": token for name, token in TOKENS.items()}

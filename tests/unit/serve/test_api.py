@@ -91,11 +91,15 @@ def test_request_answer_revoke_through_the_api(client):
     self_approve = client.post(
         f"/api/access/requests/{request_id}/approve", json=reason, headers=as_("civil_affairs")
     )
-    assert self_approve.status_code == 400 and "only the owner" in self_approve.json()["error"]
+    assert self_approve.status_code == 403 and "only the owner" in self_approve.json()["error"]
     approved = client.post(
         f"/api/access/requests/{request_id}/approve", json=reason, headers=as_("public_security")
     )
     assert approved.json()["status"] == "approved"
+    again = client.post(
+        f"/api/access/requests/{request_id}/refuse", json=reason, headers=as_("public_security")
+    )
+    assert again.status_code == 409 and "is approved, not pending" in again.json()["error"]
     held = client.get("/api/grants", headers=as_("civil_affairs")).json()
     assert [g["id"] for g in held] == [request_id]
 
@@ -190,7 +194,7 @@ def test_the_quarantine_run_cannot_lead_into_another_dataset(client, served_hub,
     ]
     url = f"/api/quarantine/legal_entity?run={run.format(run=enterprise.id)}"
     response = client.get(url, headers=as_("operator"))
-    assert response.status_code == 400 and "no run" in response.json()["error"]
+    assert response.status_code == 404 and "no run" in response.json()["error"]
 
 
 def test_a_run_of_the_dataset_reads_its_own_quarantine(client, served_hub):
@@ -236,3 +240,20 @@ def test_json_results_stop_at_the_cap_and_say_so(client, monkeypatch):
     sql = {"sql": "SELECT uscc FROM legal_entity"}
     answer = client.post("/api/query", json=sql, headers=as_("operator")).json()
     assert answer["truncated"] and len(answer["rows"]) == 5 < answer["row_count"]
+
+
+def test_a_request_is_unknown_to_departments_that_are_not_its_parties(client):
+    """Found by review: the not-the-owner error named any request's dataset and owner."""
+    body = {"dataset": "person", "columns": ["mobile"], "purpose": "核实", "expires": NEXT_YEAR}
+    filed = client.post("/api/access/requests", json=body, headers=as_("civil_affairs")).json()
+    reason = {"reason": "x"}
+    stranger = client.post(
+        f"/api/access/requests/{filed['id']}/approve", json=reason,
+        headers=as_("market_regulation"),
+    )  # fmt: skip
+    missing = client.post(
+        "/api/access/requests/999999/approve", json=reason, headers=as_("market_regulation")
+    )
+    assert stranger.status_code == missing.status_code == 404
+    assert stranger.json()["error"] == f"access request {filed['id']} does not exist"
+    assert client.get("/api/datasets/no_such", headers=as_("civil_affairs")).status_code == 404
