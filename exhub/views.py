@@ -147,6 +147,10 @@ def run_rows(
 ) -> list[dict[str, Any]]:
     """Runs, newest first (for a department: only runs of datasets listed to it)."""
     listed = listed_to(hub, department)
+    runs = hub.repository.list_runs(
+        source_id=source, dataset_name=dataset, limit=limit,
+        dataset_names=None if listed is None else set(listed),
+    )  # fmt: skip
     return [
         {
             "run_id": r.id,
@@ -159,8 +163,7 @@ def run_rows(
             "published": r.published_rows,
             "quarantined": r.quarantined_rows,
         }
-        for r in hub.repository.list_runs(source_id=source, dataset_name=dataset, limit=limit)
-        if listed is None or r.dataset_name in listed
+        for r in runs
     ]
 
 

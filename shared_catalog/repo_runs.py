@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -192,7 +193,12 @@ class RunMethods(RepositoryBase):
         return self._get(Run, run_id, RunRecord.of)
 
     def list_runs(
-        self, source_id: str | None = None, dataset_name: str | None = None, limit: int = 50
+        self,
+        source_id: str | None = None,
+        dataset_name: str | None = None,
+        limit: int = 50,
+        *,
+        dataset_names: Collection[str] | None = None,
     ) -> list[RunRecord]:
         """List runs, newest first.
 
@@ -200,6 +206,7 @@ class RunMethods(RepositoryBase):
             source_id: Only runs of this source system.
             dataset_name: Only runs publishing to this dataset.
             limit: At most this many runs.
+            dataset_names: Only runs publishing to one of these datasets (before the limit).
 
         Returns:
             The runs, by start time descending.
@@ -211,6 +218,8 @@ class RunMethods(RepositoryBase):
             query = query.where(Run.source_id == source_id)
         if dataset_name is not None:
             query = query.where(Run.dataset_name == dataset_name)
+        if dataset_names is not None:
+            query = query.where(Run.dataset_name.in_(sorted(dataset_names)))
         with self._session(write=False) as s, s.begin():
             return [RunRecord.of(run) for run in s.scalars(query)]
 

@@ -288,6 +288,10 @@ class CatalogBehaviour:
         assert [r.id for r in registered.list_runs(source_id="ps_hukou")] == ["r3", "r1"]
         assert [r.id for r in registered.list_runs(dataset_name="legal_entity")] == ["r2"]
         assert [r.id for r in registered.list_runs(limit=2)] == ["r3", "r2"]
+        # A department's view filters before the limit, not after it.
+        only = registered.list_runs(limit=1, dataset_names={"legal_entity"})
+        assert [r.id for r in only] == ["r2"]
+        assert registered.list_runs(dataset_names=set()) == []
         with pytest.raises(CatalogError):
             registered.list_runs(limit=0)
 
