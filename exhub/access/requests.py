@@ -26,8 +26,6 @@ from exhub.errors import ConfigError, ConflictError, NotFoundError, PermissionDe
 from exhub.publish.tables import dataset_arrow_schema
 from shared_catalog import AccessRequestRecord, AccessStatus, CatalogError
 
-HUB = HUB_DECIDES
-"""Who answers requests that need no review (unconditional data, unprotected columns)."""
 DIRECT = "unconditional sharing (无条件共享): granted without review"
 
 
@@ -162,12 +160,12 @@ def request_access(
         expires_at=expires_at,
         requested_by=user or os_user(),
         status=AccessStatus.APPROVED if direct else AccessStatus.PENDING,
-        decided_by=HUB if direct else None,
+        decided_by=HUB_DECIDES if direct else None,
         decision_reason=DIRECT if direct else None,
     )
     _audit(hub, "access_request", request, department, user)
     if direct:
-        _audit(hub, "access_approve", request, HUB, user, reason=DIRECT)
+        _audit(hub, "access_approve", request, HUB_DECIDES, user, reason=DIRECT)
     return request
 
 

@@ -9,7 +9,6 @@ sees exactly what ``--as DEPT`` shows it, and every read and decision is audited
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -47,7 +46,6 @@ def create_app(hub: Hub | None = None, *, environ: dict[str, str] | None = None)
     )
     app.state.hub = hub
     app.state.tokens = TokenBook(hub, environ)
-    app.state.started_at = datetime.now().astimezone()
     # A fresh key per start: sessions end when the server restarts, and no key is stored.
     app.add_middleware(
         SessionMiddleware,
