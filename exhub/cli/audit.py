@@ -1,6 +1,7 @@
 """``exhub audit``: the hash-chained log of who read what, why, and how many rows.
 
-Queries and quarantine reads (raw values) are recorded; see ``exhub.audit``.
+Queries, quarantine reads (raw values) and access requests, answers and revocations are
+recorded; see ``exhub.audit``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from exhub.engine.hub import Hub
 from exhub.errors import AuditLogBrokenError
 
 app = typer.Typer(
-    help="The audit log: every query and quarantine read, hash-chained so that changes are "
-    "detected.",
+    help="The audit log: every query, quarantine read and access decision, hash-chained so "
+    "that changes are detected.",
     no_args_is_help=True,
 )
 FormatOption = Annotated[Format, typer.Option("--format", help="table or json")]
