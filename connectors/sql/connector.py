@@ -34,6 +34,7 @@ from connectors.sql.incremental import cursor_condition, lower_bound
 from connectors.sql.native import (
     NativeBatch,
     adbc_errors,
+    bound_literal,
     native_available,
     read_native,
     select_sql,
@@ -257,13 +258,14 @@ class SqlConnector(Connector):
         if request.cursor and request.watermark:
             plan = next(p for p in plans if p.name == request.cursor)
             bound = lower_bound(plan, request.watermark, request.lookback_seconds, zone)
+        literal = bound_literal(bound) if bound is not None else None
         sql = select_sql(
             table,
             plans,
             preparer,
             order=(),
             cursor=request.cursor,
-            has_bound=bound is not None,
+            bound=None if bound is None else (literal or "$1"),
         )
         batcher = _Batcher(plans, request, zone)
         log.info("reading %s from %s (ADBC)", request.source_object, self._safe)
@@ -272,7 +274,7 @@ class SqlConnector(Connector):
                 self._url,
                 self.options.connect_timeout_seconds,
                 sql,
-                bound,
+                () if bound is None or literal else (bound,),
                 plans,
                 request.timezone,
                 request.batch_size,

@@ -22,6 +22,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -68,6 +69,30 @@ def libpq_uri(url: URL, timeout_seconds: int) -> str:
     return plain.set(query=query).render_as_string(hide_password=False)
 
 
+def bound_literal(bound: Any) -> str | None:
+    """The cursor's lower bound as a typed SQL literal, or None to send it as ``$1``.
+
+    A query without parameters goes through ``COPY ... TO STDOUT (FORMAT binary)``, which
+    streams; a parameterised one is a prepared statement whose whole result libpq holds in
+    memory before the first batch (an incremental read of 50k rows: 0.34 s against 0.24 s,
+    and memory that grows with the change). The bound is computed by exhub from the stored
+    watermark, and only types whose text cannot carry a quote are inlined; text cursors
+    stay parameters.
+    """
+    if isinstance(bound, bool):
+        return None
+    if isinstance(bound, dt.datetime):
+        kind = "TIMESTAMP" if bound.tzinfo is None else "TIMESTAMPTZ"
+        return f"{kind} '{bound.isoformat(sep=' ')}'"
+    if isinstance(bound, dt.date):
+        return f"DATE '{bound.isoformat()}'"
+    if isinstance(bound, int):
+        return str(bound)
+    if isinstance(bound, Decimal) and bound.is_finite():
+        return f"CAST('{bound}' AS numeric)"
+    return None
+
+
 def select_sql(
     table: sa.Table,
     plans: Sequence[ColumnPlan],
@@ -75,14 +100,17 @@ def select_sql(
     *,
     order: Sequence[str],
     cursor: str | None,
-    has_bound: bool,
+    bound: str | None,
 ) -> str:
-    """The SELECT statement of a native read, with ``$1`` for the cursor's lower bound."""
+    """The SELECT statement of a native read.
+
+    ``bound`` is the cursor's lower bound as SQL: a literal from ``bound_literal``, or ``$1``.
+    """
     # Scaled numeric columns keep the source's name (``... AS "name"``).
     columns = ", ".join(select_item(p, preparer.quote(p.name)) for p in plans)
     sql = f"SELECT {columns} FROM {preparer.format_table(table)}"
-    if cursor and has_bound:
-        sql += f" WHERE {preparer.quote(cursor)} >= $1"
+    if cursor and bound is not None:
+        sql += f" WHERE {preparer.quote(cursor)} >= {bound}"
     if order:
         # Qualified: a bare name would sort by the (scaled) output column of that name.
         source = preparer.format_table(table)
@@ -150,7 +178,7 @@ def read_native(
     url: URL,
     timeout_seconds: int,
     sql: str,
-    bound: Any,
+    parameters: Sequence[Any],
     plans: Sequence[ColumnPlan],
     zone_name: str,
     batch_size: int,
@@ -164,10 +192,10 @@ def read_native(
             **{"adbc.postgresql.batch_size_hint_bytes": str(RECEIVE_BUFFER_BYTES)}
         )
         try:
-            if bound is None:
-                cursor.execute(sql)
+            if parameters:
+                cursor.execute(sql, parameters=tuple(parameters))
             else:
-                cursor.execute(sql, parameters=(bound,))
+                cursor.execute(sql)
             reader = cursor.fetch_record_batch()
             pending: list[pa.RecordBatch] = []
             rows = 0

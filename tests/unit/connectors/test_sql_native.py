@@ -37,7 +37,7 @@ def test_only_numeric_up_to_18_digits_is_scaled() -> None:
 def test_select_keeps_the_source_names() -> None:
     table = sa.Table("t", sa.MetaData(), schema="hr")
     preparer = postgresql.dialect().identifier_preparer
-    sql = select_sql(table, [ID, V, Z, W], preparer, order=["v"], cursor="v", has_bound=True)
+    sql = select_sql(table, [ID, V, Z, W], preparer, order=["v"], cursor="v", bound="$1")
     assert sql == (
         "SELECT id,"
         " CASE WHEN v = 'NaN' THEN (-9223372036854775808)::int8 ELSE (v * 100)::int8 END AS v,"
