@@ -145,14 +145,20 @@ def _find_hits(
             continue
         already = deleted_positions(table, live_file)
         if already.size:
-            new = ~np.isin(rows, already)
+            new = ~_sorted_contains(already, rows)
             rows, again = rows[new], again[new]
         if rows.size:
             brought = int(again.sum())
-            hits.append(
-                FileHits(live_file, np.union1d(already, rows), len(rows) - brought, brought)
-            )
+            # Each live row matches one doomed key, so ``rows`` holds no repeats.
+            deleted = np.sort(np.concatenate([already, rows]))
+            hits.append(FileHits(live_file, deleted, len(rows) - brought, brought))
     return hits
+
+
+def _sorted_contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """``np.isin`` for a sorted ``haystack``: a binary search each, no sort of either side."""
+    at = np.searchsorted(haystack, needles)
+    return haystack[np.minimum(at, haystack.size - 1)] == needles
 
 
 def _ensure_name_mapping(tx) -> None:

@@ -9,13 +9,21 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
 
 from exhub.engine.facts import history, row_count, rows_per_source, storage
 from exhub.engine.hub import Hub
 from exhub.engine.sync import sync_stream
-from exhub.publish.deletes import live_files
+from exhub.publish.deletes import (
+    POSITION_DELETE_SCHEMA,
+    LiveFile,
+    deleted_positions,
+    file_uri,
+    live_files,
+)
 from exhub.publish.maintenance import maintain
 from exhub.query import run_query
 from tests.support import hukou_hub
@@ -119,6 +127,34 @@ def test_repeated_merges_keep_one_delete_file_per_data_file(hukou):
     snapshots = history(table_of(hub))
     assert sum(s["added"] - s["removed"] for s in snapshots) == first.published
     assert [s["total"] for s in snapshots] == [first.published] * len(snapshots)
+
+
+def test_deleted_positions_of_a_delete_file_another_engine_wrote(hukou, tmp_path):
+    """Unsorted, repeated, and covering two data files: each file gets its own, sorted, once."""
+    hub, sync, _ = hukou
+    sync()
+    table = table_of(hub)
+    mine = live_files(table)[0]
+    other = "file:///elsewhere/other-data-file.parquet"
+    target = tmp_path / "foreign-deletes.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "file_path": [mine.data.file_path, other, mine.data.file_path, mine.data.file_path],
+                "pos": pa.array([9, 1, 2, 9], pa.int64()),
+            },
+            schema=POSITION_DELETE_SCHEMA,
+        ),
+        target,
+    )
+    foreign = DataFile.from_args(
+        content=DataFileContent.POSITION_DELETES,
+        file_path=file_uri(target),
+        file_format=FileFormat.PARQUET,
+        record_count=4,
+    )
+    assert deleted_positions(table, LiveFile(mine.data, (foreign,))).tolist() == [2, 9]
+    assert deleted_positions(table, mine).tolist() == []
 
 
 def test_a_data_file_with_no_live_row_left_is_dropped(hukou):
