@@ -16,6 +16,7 @@ from exhub.cli import (
     serve,
     sources,
     sync,
+    worker,
 )
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.command("sync")(sync.sync)
 app.command("query")(query.query)
 app.command("maintain")(maintain.maintain)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.add_typer(sources.app, name="sources")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(runs.app, name="runs")

@@ -1,7 +1,8 @@
 """Entry point of the ``exhub`` command.
 
-Kept light on purpose: the application and the stack behind it are imported inside ``run``
-with the garbage collector paused (see :mod:`exhub.gc_pause`).
+Kept light on purpose: a running ``exhub worker`` for this home is asked first (standard
+library only, milliseconds); otherwise the application and the stack behind it are imported
+here, inside ``run_here``, with the garbage collector paused (see :mod:`exhub.gc_pause`).
 """
 
 from __future__ import annotations
@@ -9,9 +10,18 @@ from __future__ import annotations
 import sys
 
 from exhub import gc_pause
+from exhub.worker.client import delegate
 
 
 def run() -> None:
+    """Run the command in this home's worker when one is running, else in this process."""
+    code = delegate(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
+    run_here()
+
+
+def run_here() -> None:
     """Run the CLI, turning exhub errors into a clear message and the SPEC exit code.
 
     Usage errors (missing argument, unknown option) are Typer's own: it prints the usage and

@@ -22,7 +22,7 @@ from exhub.errors import ConfigError
 from exhub.memory import return_freed_memory
 from exhub.publish import data_folder, dataset_arrow_schema
 from exhub.semantic import normalize_text
-from exhub.validate.expectations import computed_rule_ids, run_suite, suite_frame
+from exhub.validate.expectations import computed_rule_ids, run_suite, suite_columns, suite_frame
 from exhub.validate.gate import PublishStats, count_true
 from exhub.validate.quarantine import (
     QUARANTINE_SCHEMA,
@@ -94,10 +94,11 @@ def _provenance(good: pa.Table, plan: RunPlan, extracted_at: pa.Scalar) -> pa.Ta
     return good.append_column("_extracted_at", pa.repeat(extracted_at, count))
 
 
-def _gx_sample(result: LoopResult, conformed, failures, take: int, computed: set[str]) -> None:
+def _gx_sample(
+    result: LoopResult, conformed, failures, take: int, computed: set[str], columns: list[str]
+) -> None:
     failed = {f.rule_id: f.mask.slice(0, take) for f in failures if f.rule_id in computed}
-    values, positions = conformed.values.slice(0, take), conformed.positions.slice(0, take)
-    result.gx_frames.append(suite_frame(values, positions, computed, failed))
+    result.gx_frames.append(suite_frame(conformed.values.slice(0, take), computed, failed, columns))
 
 
 @dataclass
@@ -192,6 +193,7 @@ def conform_and_validate(
     for stale in plan.landing.glob("_tombstones-*.parquet"):
         stale.unlink()
     computed = set(computed_rule_ids(contract))
+    gx_columns = suite_columns(contract)
 
     def process(item: tuple[int, pa.RecordBatch]) -> _Processed:
         index, batch = item
@@ -221,7 +223,7 @@ def conform_and_validate(
         rows = len(conformed.positions)
         if result.gx_rows < settings.gx_max_rows:
             take = min(settings.gx_max_rows - result.gx_rows, rows)
-            _gx_sample(result, conformed, failures, take, computed)
+            _gx_sample(result, conformed, failures, take, computed, gx_columns)
             result.gx_rows += take
             if result.gx_rows >= settings.gx_max_rows:
                 result.start_suite(contract)

@@ -16,7 +16,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors import POSITION_COLUMN
 from exhub import gc_pause
 from exhub.contracts.models import Contract
 from exhub.validate.gx_import import import_gx
@@ -67,18 +66,23 @@ def computed_rule_ids(contract: Contract) -> list[str]:
 
 
 def suite_frame(
-    values: pa.Table, positions: pa.Array, computed: Iterable[str], failed: Mapping[str, pa.Array]
+    values: pa.Table,
+    computed: Iterable[str],
+    failed: Mapping[str, pa.Array],
+    columns: Iterable[str],
 ) -> pd.DataFrame:
-    """The pandas frame GX validates: conformed values, source positions, computed flags.
+    """The pandas frame GX validates: the conformed ``columns`` the suite reads, and flags.
 
     Each rule of ``computed`` (``computed_rule_ids``) becomes a ``<rule>__ok`` column: False
     where its mask in ``failed`` is True, True everywhere else (and where it has no mask).
+    Columns no expectation reads are left out: GX converts and fingerprints every column of
+    the frame, which on 50,000 rows of the person register cost 0.2 s of its 0.5.
     """
+    values = values.select([name for name in columns if name in values.column_names])
     for index, field in enumerate(values.schema):
         if pa.types.is_decimal(field.type) and field.type.precision <= FLOAT_EXACT_PRECISION:
             values = values.set_column(index, field.name, pc.cast(values[index], pa.float64()))
     frame = values.to_pandas()
-    frame[POSITION_COLUMN] = positions.to_pylist()
     for rule_id in computed:
         mask = failed.get(rule_id)
         ok = True if mask is None else ~pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
@@ -86,64 +90,91 @@ def suite_frame(
     return frame
 
 
-def build_suite(contract: Contract, available: set[str]) -> Any:
-    """The GX ExpectationSuite for a contract."""
-    gx = import_gx()
-    gxe = gx.expectations
-
-    suite = gx.ExpectationSuite(name=f"{contract.name}.v{contract.version}")
-    for rule_id in computed_rule_ids(contract):
-        column = rule_id + COMPUTED_SUFFIX
-        if column in available:
-            suite.add_expectation(
-                gxe.ExpectColumnValuesToBeInSet(
-                    column=column, value_set=[True], meta={"rule_id": rule_id}
-                )
-            )
+def expectation_specs(contract: Contract) -> list[tuple[str, dict[str, Any]]]:
+    """The generated suite as (GX expectation class name, arguments), GX not imported."""
+    specs: list[tuple[str, dict[str, Any]]] = [
+        (
+            "ExpectColumnValuesToBeInSet",
+            {
+                "column": rule_id + COMPUTED_SUFFIX,
+                "value_set": [True],
+                "meta": {"rule_id": rule_id},
+            },
+        )
+        for rule_id in computed_rule_ids(contract)
+    ]
     for spec in contract.fields:
         if spec.required:
-            suite.add_expectation(
-                gxe.ExpectColumnValuesToNotBeNull(
-                    column=spec.name, meta={"rule_id": f"{spec.name}.required"}
+            specs.append(
+                (
+                    "ExpectColumnValuesToNotBeNull",
+                    {"column": spec.name, "meta": {"rule_id": f"{spec.name}.required"}},
                 )
             )
         if spec.values:
-            suite.add_expectation(
-                gxe.ExpectColumnValuesToBeInSet(
-                    column=spec.name,
-                    value_set=list(spec.values),
-                    meta={"rule_id": f"{spec.name}.values"},
+            specs.append(
+                (
+                    "ExpectColumnValuesToBeInSet",
+                    {
+                        "column": spec.name,
+                        "value_set": list(spec.values),
+                        "meta": {"rule_id": f"{spec.name}.values"},
+                    },
                 )
             )
         if spec.pattern:
-            suite.add_expectation(
-                gxe.ExpectColumnValuesToMatchRegex(
-                    column=spec.name, regex=spec.pattern, meta={"rule_id": f"{spec.name}.pattern"}
+            specs.append(
+                (
+                    "ExpectColumnValuesToMatchRegex",
+                    {
+                        "column": spec.name,
+                        "regex": spec.pattern,
+                        "meta": {"rule_id": f"{spec.name}.pattern"},
+                    },
                 )
             )
-        if (spec.range and spec.type in {"int", "long", "double"}) or (
-            spec.range and spec.type.startswith("decimal")
+        if spec.range and (
+            spec.type in {"int", "long", "double"} or spec.type.startswith("decimal")
         ):
-            suite.add_expectation(
-                gxe.ExpectColumnValuesToBeBetween(
-                    column=spec.name,
-                    min_value=spec.range.min,
-                    max_value=spec.range.max,
-                    meta={"rule_id": f"{spec.name}.range"},
+            specs.append(
+                (
+                    "ExpectColumnValuesToBeBetween",
+                    {
+                        "column": spec.name,
+                        "min_value": spec.range.min,
+                        "max_value": spec.range.max,
+                        "meta": {"rule_id": f"{spec.name}.range"},
+                    },
                 )
             )
     if len(contract.primary_key) == 1:
-        suite.add_expectation(
-            gxe.ExpectColumnValuesToBeUnique(
-                column=contract.primary_key[0], meta={"rule_id": "unique_key"}
-            )
-        )
+        unique = ("ExpectColumnValuesToBeUnique", {"column": contract.primary_key[0]})
     else:
-        suite.add_expectation(
-            gxe.ExpectCompoundColumnsToBeUnique(
-                column_list=list(contract.primary_key), meta={"rule_id": "unique_key"}
-            )
-        )
+        unique = ("ExpectCompoundColumnsToBeUnique", {"column_list": list(contract.primary_key)})
+    unique[1]["meta"] = {"rule_id": "unique_key"}
+    specs.append(unique)
+    return specs
+
+
+def suite_columns(contract: Contract) -> list[str]:
+    """The conformed columns the generated suite reads (flag columns not included)."""
+    names: list[str] = []
+    for _, kwargs in expectation_specs(contract):
+        for name in [kwargs.get("column"), *kwargs.get("column_list", ())]:
+            if name and not name.endswith(COMPUTED_SUFFIX) and name not in names:
+                names.append(name)
+    return names
+
+
+def build_suite(contract: Contract, available: set[str]) -> Any:
+    """The GX ExpectationSuite for a contract (flag columns only where ``available``)."""
+    gx = import_gx()
+    suite = gx.ExpectationSuite(name=f"{contract.name}.v{contract.version}")
+    for class_name, kwargs in expectation_specs(contract):
+        column = kwargs.get("column", "")
+        if column.endswith(COMPUTED_SUFFIX) and column not in available:
+            continue
+        suite.add_expectation(getattr(gx.expectations, class_name)(**kwargs))
     return suite
 
 

@@ -14,7 +14,9 @@ from exhub.contracts import load_contract
 from exhub.sources.models import StreamConfig
 from exhub.validate.expectations import (
     computed_rule_ids,
+    expectation_specs,
     run_suite,
+    suite_columns,
     suite_frame,
 )
 from exhub.validate.row_rules import apply_row_rules
@@ -36,7 +38,7 @@ def gx_frame(contract, rows):
     failures = apply_row_rules(contract, conformed)
     computed = computed_rule_ids(contract)
     failed = {f.rule_id: f.mask for f in failures if f.rule_id in computed}
-    frame = suite_frame(conformed.values, conformed.positions, computed, failed)
+    frame = suite_frame(conformed.values, computed, failed, suite_columns(contract))
     return frame, {f.rule_id for f in failures}
 
 
@@ -154,13 +156,22 @@ def test_prewarming_great_expectations_starts_one_import_per_process():
 
 
 def test_computed_rules_without_a_mask_pass_every_row():
-    values = pa.table({"a": ["x", "y"], "b": ["1", "2"]})
+    values = pa.table({"a": ["x", "y"], "b": ["1", "2"], "unread": ["p", "q"]})
     frame = suite_frame(
-        values,
-        pa.array(["row 1", "row 2"]),
-        ["a.type", "b.type"],
-        {"a.type": pa.array([True, None])},
+        values, ["a.type", "b.type"], {"a.type": pa.array([True, None])}, columns=["a", "b"]
     )
     assert frame["a.type__ok"].tolist() == [False, True]
     assert frame["b.type__ok"].tolist() == [True, True]
-    assert frame[POSITION_COLUMN].tolist() == ["row 1", "row 2"]
+    assert list(frame.columns) == ["a", "b", "a.type__ok", "b.type__ok"]
+
+
+@pytest.mark.parametrize("ref", sorted(ROWS))
+def test_the_frame_holds_every_column_an_expectation_reads(ref):
+    contract = REGISTRY.get(ref)
+    frame, _ = gx_frame(contract, [ROWS[ref]])
+    read = set()
+    for _, kwargs in expectation_specs(contract):
+        read |= {kwargs.get("column"), *kwargs.get("column_list", ())} - {None}
+    # Exactly those: a column nobody reads only costs GX time, a missing one fails the suite.
+    assert set(frame.columns) == read
+    assert set(contract.primary_key) <= set(suite_columns(contract))
