@@ -29,6 +29,7 @@ from connectors.base import (
     ExtractBatch,
     KeyPositions,
     ReadRequest,
+    ramping_batch_sizes,
 )
 from connectors.sql.incremental import cursor_condition, lower_bound
 from connectors.sql.native import (
@@ -215,6 +216,9 @@ class SqlConnector(Connector):
     def read_batches(self, request: ReadRequest) -> Iterator[ExtractBatch]:
         """Yield the table's rows in batches of at most ``request.batch_size``.
 
+        The first batches are smaller (``ramping_batch_sizes``), so validation can start on
+        them while the rest is read.
+
         Args:
             request: table, keys, cursor, watermark and batch size.
 
@@ -240,7 +244,8 @@ class SqlConnector(Connector):
             log.info("reading %s from %s", request.source_object, self._safe)
             result = conn.execute(stmt)
             batcher = _Batcher(plans, request, zone)
-            while rows := result.fetchmany(request.batch_size):
+            sizes = ramping_batch_sizes(request.batch_size)
+            while rows := result.fetchmany(next(sizes)):
                 yield batcher.batch(rows)
 
     def key_positions(self, request: ReadRequest) -> KeyPositions | None:

@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
+from connectors.base import ramping_batch_sizes
 from connectors.sql.decimals import (
     cast_each,
     from_scaled,
@@ -199,17 +200,20 @@ def read_native(
             reader = cursor.fetch_record_batch()
             pending: list[pa.RecordBatch] = []
             rows = 0
+            sizes = ramping_batch_sizes(batch_size)
+            size = next(sizes)
             # The driver decodes the wire format while it is asked for the next batch; on its
             # own thread that overlaps re-chunking, type fixes and everything downstream.
             for batch in read_ahead(iter(reader), depth=2, name="adbc-read"):
                 pending.append(batch)
                 rows += batch.num_rows
-                while rows >= batch_size:
+                while rows >= size:
                     table = pa.Table.from_batches(pending)
-                    head, rest = table.slice(0, batch_size), table.slice(batch_size)
+                    head, rest = table.slice(0, size), table.slice(size)
                     yield _columns(head, plans, zone_name)
                     pending = rest.to_batches()
                     rows = rest.num_rows
+                    size = next(sizes)
             if rows:
                 yield _columns(pa.Table.from_batches(pending), plans, zone_name)
         finally:

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from connectors import POSITION_COLUMN, Connector, ReadRequest, load_connector
 from exhub.contracts import Contract, ContractRegistry
+from exhub.discover.introspect import first_rows
 from exhub.discover.profile import ColumnProfile
 from exhub.errors import ConfigError
 from exhub.sources import SourceConfig, StreamConfig
@@ -175,23 +176,18 @@ def _check_stream(
             timezone=source.timezone,
             options=stream.options,
         )
-        batches = connector.read_batches(request)
-        try:
-            first = next(batches, None)
-        finally:
-            batches.close()  # type: ignore[attr-defined]
+        records, rejects = first_rows(connector, request)
     except ConfigError as exc:
         result.error = exc.message + (f" (fix: {exc.fix})" if exc.fix else "")
         return result
-    if first is None:
+    if records is None:
         result.rows_read, result.rejects = 0, 0
         result.note = "nothing read: the table is empty or no file matches; columns not checked"
         return result
-    records: pa.RecordBatch = first.records
     names = [n for n in records.schema.names if n != POSITION_COLUMN]
     result.columns = [{"name": n, "type": str(records.schema.field(n).type)} for n in names]
     result.rows_read = records.num_rows
-    result.rejects = first.rejects.num_rows if first.rejects is not None else 0
+    result.rejects = rejects
     pii = _pii_columns(contract, stream)
     mapped = {m.from_ for m in stream.mapping.values()}
     pii |= {n for n in names if n not in mapped and _looks_personal(records.column(n), n)}

@@ -84,16 +84,29 @@ def _profiles(batch: pa.RecordBatch | None, source_types: dict[str, str]) -> lis
     ]
 
 
-def _first_batch(connector: Connector, request: ReadRequest) -> tuple[pa.RecordBatch | None, int]:
+def first_rows(connector: Connector, request: ReadRequest) -> tuple[pa.RecordBatch | None, int]:
+    """The first ``request.batch_size`` rows of a read as one batch, and how many were rejects.
+
+    Connectors may start with smaller batches (``ramping_batch_sizes``): the sample is read
+    across as many as it takes, then the read is closed.
+    """
+    wanted = request.batch_size
+    read: list[pa.RecordBatch] = []
+    rejects = seen = 0
     batches = connector.read_batches(request)
     try:
-        first = next(batches, None)
+        for batch in batches:
+            rejected = batch.rejects.num_rows if batch.rejects is not None else 0
+            read.append(batch.records.slice(0, max(0, wanted - seen - rejected)))
+            rejects += rejected
+            seen += batch.records.num_rows + rejected
+            if seen >= wanted:
+                break
     finally:
         batches.close()  # type: ignore[attr-defined]
-    if first is None:
+    if not read:
         return None, 0
-    rejects = first.rejects.num_rows if first.rejects is not None else 0
-    return first.records, rejects
+    return pa.concat_batches(read), rejects
 
 
 # --- SQL ------------------------------------------------------------------------------
@@ -161,7 +174,7 @@ def introspect_sql(target: str, *, sample_rows: int = SAMPLE_ROWS) -> SourceSamp
                     sa.select(sa.func.count()).select_from(sa.table(name))
                 ).scalar_one()
                 request = ReadRequest(source_object=name, batch_size=sample_rows)
-                batch, rejects = _first_batch(connector, request)
+                batch, rejects = first_rows(connector, request)
                 profiles = _profiles(batch, types) or [
                     ColumnProfile(n, pa.string(), pa.array([], pa.string()), t)
                     for n, t in types.items()
@@ -335,7 +348,7 @@ def introspect_files(target: Path, *, sample_rows: int = SAMPLE_ROWS) -> SourceS
                 )
                 continue
             request = ReadRequest(source_object=pattern, batch_size=sample_rows, options=own)
-            batch, _ = _first_batch(connector, request)
+            batch, _ = first_rows(connector, request)
             rows = rejects = 0
             for part in connector.read_batches(request):
                 rows += part.records.num_rows

@@ -169,7 +169,7 @@ def test_both_readers_agree(url: str) -> None:
 
 
 def test_a_batch_of_only_rejects_and_a_batch_of_none(sql: SqlConnector) -> None:
-    batches = read_all(sql, replace(REQUEST, batch_size=13))
+    batches = read_all(sql, replace(REQUEST, batch_size=104))  # the first batch: 13 rows
     assert [b.records.num_rows for b in batches] == [7]
     assert batches[0].rejects is not None and batches[0].rejects.num_rows == 6
     batches = read_all(sql, replace(REQUEST, batch_size=1))

@@ -305,7 +305,7 @@ def test_streams_in_batches_over_one_connection(server: Server, sql: SqlConnecto
     sizes = [next(batches).records.num_rows]
     assert _open_connections(server) == 1
     sizes += [b.records.num_rows for b in batches]
-    assert sizes == [1000, 1000, 500]
+    assert sizes == [125, 250, 500, 1000, 625]  # small first batches, then batch_size
     deadline = time.monotonic() + 5
     while _open_connections(server) and time.monotonic() < deadline:
         time.sleep(0.1)  # the server notices the disconnect asynchronously

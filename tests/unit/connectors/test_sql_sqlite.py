@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from connectors.base import POSITION_COLUMN, ReadRequest
+from connectors.base import POSITION_COLUMN, ReadRequest, ramping_batch_sizes
 from connectors.registry import load_connector
 from connectors.sql import SqlConnector, SqlOptions
 from connectors.sql.options import safe_url, scrub
@@ -204,7 +204,7 @@ def test_naive_timestamps_are_read_in_the_request_zone(sql: SqlConnector) -> Non
 def test_batches_stream_in_key_order(sql: SqlConnector) -> None:
     request = replace(REQUEST, cursor=None)
     batches = read_all(sql, request)
-    assert [b.records.num_rows for b in batches] == [3, 3, 1]
+    assert [b.records.num_rows for b in batches] == [1, 1, 1, 3, 1]  # ramping up to 3
     positions = records_of(batches)[POSITION_COLUMN].to_pylist()
     assert positions == [f"persons id={i}" for i in range(1, 8)]
 
@@ -279,3 +279,10 @@ def test_describe_and_scrub_hide_every_spelling() -> None:
     assert safe_url(url) == "postgresql+psycopg2://u:***@db.hr.gov:5432/hr?sslpassword=***"
     text = f"failed for {SECRET} / {ENCODED} / k3y"
     assert scrub(text, url) == "failed for *** / *** / ***"
+
+
+def test_batch_sizes_ramp_up_to_the_requested_size() -> None:
+    sizes = ramping_batch_sizes(50_000)
+    assert [next(sizes) for _ in range(6)] == [6_250, 12_500, 25_000, 50_000, 50_000, 50_000]
+    sizes = ramping_batch_sizes(1)
+    assert [next(sizes) for _ in range(4)] == [1, 1, 1, 1]
