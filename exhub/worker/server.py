@@ -18,6 +18,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -150,6 +151,11 @@ def _child(conn: socket.socket) -> int:
     request, fds = receive_message(conn, max_fds=len(STDIO))
     if request is None or len(fds) != len(STDIO):
         return 1
+    worker_log = os.fdopen(os.dup(2), "w", buffering=1)
+    # Only the command's name: its arguments may hold values the log must not keep.
+    command = f"exhub {request['argv'][0]}" if request["argv"] else "exhub"
+    started = time.monotonic()
+    worker_log.write(f"pid {os.getpid()}: {command} started\n")
     for target, fd in zip(STDIO, fds, strict=True):
         os.dup2(fd, target)
         os.close(fd)
@@ -162,6 +168,9 @@ def _child(conn: socket.socket) -> int:
     code = run_command(request["argv"])
     sys.stdout.flush()
     sys.stderr.flush()
+    seconds = time.monotonic() - started
+    # Logged before the caller hears back, so the log is complete when the command returns.
+    worker_log.write(f"pid {os.getpid()}: {command} exited {code} after {seconds:.2f} s\n")
     send_message(conn, {"exit": code})
     return code
 

@@ -428,3 +428,11 @@ def test_the_lock_holds_the_celery_executor_with_hashes():
     needed = {"apache-airflow-providers-celery", "celery", "kombu", "redis", "asyncpg"}
     assert needed <= set(locked), f"missing from requirements.lock: {needed - set(locked)}"
     assert all(locked[name] for name in needed), "every package needs its hashes"
+
+
+def test_airflow_workers_load_celery_settings_that_preload_the_exhub_stack(services):
+    env = _env(services["airflow-worker"])
+    module, _, attribute = env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"].rpartition(".")
+    # A module the image carries, whose attribute Airflow reads as its Celery settings.
+    assert (ROOT / (module.replace(".", "/") + ".py")).is_file()
+    assert attribute == "CELERY_CONFIG"
