@@ -280,32 +280,6 @@ def start_floor() -> None:
     )
 
 
-def warm_sync(home: Path, source: str) -> None:
-    """An incremental ``exhub sync`` in a process that has already imported the whole stack.
-
-    The time a process kept between syncs (a long-lived worker) would take: the cold
-    ``exhub sync`` pays the start-up floor on top of it. First-use costs inside the sync
-    (connector and driver loading, DuckDB's start) are still paid here, so this is an upper
-    bound for such a worker.
-    """
-    os.environ["EXHUB_HOME"] = str(home)
-    started = time.perf_counter()
-    from exhub import gc_pause
-
-    with gc_pause.paused():
-        import exhub.engine.sync  # noqa: F401 - the import is what is set aside
-        from exhub.cli.app import app  # noqa: F401
-    from exhub.validate.expectations import prewarm
-
-    prewarm().join()
-    imported = time.perf_counter() - started
-    sync_started = time.perf_counter()
-    _sync_once(source, full=False)
-    write_result(
-        {"import_s": round(imported, 3), "sync_s": round(time.perf_counter() - sync_started, 3)}
-    )
-
-
 def legacy_tables(rows: int, small_rows: int, force: bool) -> None:
     """Generate (or reuse) the legacy tables here, so the suite's own process stays small.
 
@@ -342,9 +316,6 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("small_rows", type=int)
     p.add_argument("--force", action="store_true")
     sub.add_parser("floor")
-    p = sub.add_parser("warm-sync")
-    p.add_argument("home", type=Path)
-    p.add_argument("source")
     p = sub.add_parser("profile")
     p.add_argument("home", type=Path)
     p.add_argument("source")
@@ -362,8 +333,6 @@ def main(argv: list[str] | None = None) -> None:
         legacy_tables(args.rows, args.small_rows, args.force)
     elif args.method == "floor":
         start_floor()
-    elif args.method == "warm-sync":
-        warm_sync(args.home, args.source)
     elif args.method == "profile":
         profile_sync(args.home, args.source, args.top)
 

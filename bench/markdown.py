@@ -126,13 +126,15 @@ def _more_sections(report: Report, data: dict) -> list[str]:
             f"Each round changes ~1% of the rows ({_fmt(changed, 0)} updated, of which "
             f"{_fmt(boundary, 0)} get exactly the previous maximum `gxsj`, plus "
             f"{_fmt(inserted, 0)} new rows at that instant) and runs `exhub sync` "
-            f"(incremental). Median {incr['seconds_median']:.1f} s "
+            f"(incremental) with `exhub worker` running for the home, as Airflow's Celery "
+            f"workers preload the same stack: median {incr['seconds_median']:.2f} s "
             f"({_fmt(extracted, 0)} rows extracted) vs {full['seconds_median']:.1f} s for "
-            f"the full sync: ratio {_fmt(ratios['incremental_vs_full_time'], 3)}. "
-            f"Stages: {report._stage_text('exhub_incremental')}. Start-up floor: "
-            f"{report._floor_text()}. Without it: {report._warm_text()}. Rows published after "
-            f"the rounds: {report.incremental['published_after']:,} (expected "
-            f"{report.incremental['expected_after']:,}).",
+            f"the full sync, ratio {_fmt(ratios['incremental_vs_full_time'], 3)}. "
+            f"Stages: {report._stage_text('exhub_incremental')}. The same rounds "
+            f"{report._cold_text()}; start-up floor: {report._floor_text()}. (Peak RSS of the "
+            f"worker rounds is the calling command's; the sync runs in the worker's child.) "
+            f"Rows published after the rounds: {report.incremental['published_after']:,} "
+            f"(expected {report.incremental['expected_after']:,}).",
         ]
     dags = data["methods"].get("dag_parse")
     if dags:

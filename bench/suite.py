@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,13 +116,13 @@ class Suite:
         return path
 
     def _exhub_sync(
-        self, home: Path, source: str, *, full: bool, argv: list[str] | None = None
+        self, home: Path, source: str, *, full: bool, env: dict[str, str] | None = None
     ) -> Sample:
-        """``exhub sync`` (or ``argv``, a child that syncs) in ``home``; its run record."""
+        """``exhub sync`` in ``home`` (``env`` added to its environment); its run record."""
         args = ["sync", source, "--format", "json"] + (["--full-refresh"] if full else [])
         sample = run_process(
-            argv or exhub_argv(*args),
-            env=exhub_env(home),
+            exhub_argv(*args),
+            env=exhub_env(home) | (env or {}),
             cwd=home,
             log_file=self.work / "exhub.log",
         )
@@ -210,11 +212,11 @@ class Suite:
         shutil.rmtree(home, ignore_errors=True)
 
     def incremental(self) -> None:
-        """Rounds of 1% changes, each followed by an incremental exhub sync.
+        """Rounds of 1% changes, each followed by an incremental ``exhub sync``.
 
-        First each in a fresh process (what ``exhub sync`` costs), then each in a process that
-        imports the stack before its sync starts and times the sync alone (what a long-lived
-        worker would cost): the two sides of the start-up floor measured beside them.
+        First each ``exhub sync`` in a fresh process, then with ``exhub worker`` running for
+        the home (the command is handed to a process that has the stack imported, as
+        Airflow's preloaded Celery workers do); the start-up floor is measured beside them.
         """
         assert self.kept_home is not None
         home = self.kept_home
@@ -222,11 +224,11 @@ class Suite:
         rounds: list[dict] = []
         state = {"round": 0}
 
-        def rounds_of(argv: list[str] | None):
+        def rounds_of(env: dict[str, str] | None):
             def once(_: int) -> Sample:
                 state["round"] += 1
                 change = legacy.change_round(state["round"], self.o.rows, legacy.DEFAULT_SEED)
-                sample = self._exhub_sync(home, config.SOURCE_ID, full=False, argv=argv)
+                sample = self._exhub_sync(home, config.SOURCE_ID, full=False, env=env)
                 sample.result["change"] = change.__dict__
                 rounds.append(sample.result)
                 return sample
@@ -238,9 +240,10 @@ class Suite:
 
         self._measure("exhub_start_floor", None, floor)
         try:
-            self._measure("exhub_incremental", None, rounds_of(None))
-            warm = python_argv("bench.children", "warm-sync", str(home), config.SOURCE_ID)
-            self._measure("exhub_incremental_warm", None, rounds_of(warm))
+            # Cold first: the rounds with the worker then meet the table with more deletes.
+            self._measure("exhub_incremental_cold", None, rounds_of(None))
+            with running_worker(home, self.work / "worker.log") as worker_env:
+                self._measure("exhub_incremental", None, rounds_of(worker_env))
         finally:
             self.log("restoring the legacy table")
             legacy.restore(self.o.rows, legacy.DEFAULT_SEED)
@@ -316,6 +319,28 @@ class Suite:
         self.report.suite_seconds = time.perf_counter() - started
         self.report.write(self.o.out_md, self.o.out_json)
         return self.report
+
+
+@contextmanager
+def running_worker(home: Path, log_file: Path) -> Iterator[dict[str, str]]:
+    """``exhub worker`` serving ``home``; yields the environment that sends commands to it."""
+    folder = Path(tempfile.mkdtemp(prefix="exhub-bench-"))  # short: a socket path is ≤ 107 B
+    env = {"EXHUB_WORKER_SOCKET": str(folder / "worker.sock")}
+    with open(log_file, "ab") as log:
+        worker = subprocess.Popen(
+            exhub_argv("worker"), env=exhub_env(home) | env, cwd=home, stdout=log, stderr=log
+        )
+    try:
+        deadline = time.monotonic() + 300
+        while not (folder / "worker.sock").is_socket():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"exhub worker did not start (see {log_file})")
+            time.sleep(0.1)
+        yield env
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def default_workdir() -> Path:

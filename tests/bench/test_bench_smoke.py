@@ -18,7 +18,7 @@ METHODS = {
     "exhub_full",
     "exhub_full_small",
     "exhub_incremental",
-    "exhub_incremental_warm",
+    "exhub_incremental_cold",
     "exhub_start_floor",
     "query",
     "dag_parse",
