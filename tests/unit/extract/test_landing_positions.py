@@ -36,7 +36,7 @@ def test_keyed_parts_leave_positions_out_and_reading_rebuilds_them(tmp_path, key
     request = ReadRequest("persons", key_columns=key, batch_size=3)
     folder, manifest, extracted = _land(tmp_path, request)
 
-    assert len(manifest.parts) == 3
+    assert len(manifest.parts) > 1 and sum(p.rows for p in manifest.parts) == 7
     for part in manifest.parts:
         assert POSITION_COLUMN not in pq.read_schema(folder / part.file).names
     assert manifest.key_positions == {"source_object": "persons", "key_columns": list(key)}
