@@ -42,7 +42,7 @@ from connectors.sql.decimals import (
 from connectors.sql.types import ColumnPlan, Kind, cast_reason, raw_row_text
 from exhub.extract.read_ahead import read_ahead
 
-RECEIVE_BUFFER_BYTES = 4 * 2**20
+RECEIVE_BUFFER_BYTES = 2**20
 
 try:
     import adbc_driver_postgresql.dbapi as adbc_postgresql
@@ -188,7 +188,9 @@ def read_native(
     assert adbc_postgresql is not None
     with adbc_postgresql.connect(libpq_uri(url, timeout_seconds)) as connection:
         cursor = connection.cursor()
-        # The driver's default 16 MB receive buffer held ~40 MB more for no faster read.
+        # The driver's default 16 MB receive buffer held ~40 MB more for no faster read; at
+        # 1 MB the first rows of an incremental read arrive after 0.06 s instead of 0.18 s
+        # (4 MB), and a full read of 5M rows takes as long (11.1-11.6 s either way).
         cursor.adbc_statement.set_options(
             **{"adbc.postgresql.batch_size_hint_bytes": str(RECEIVE_BUFFER_BYTES)}
         )

@@ -229,6 +229,17 @@ def validate_stage(plan: RunPlan, follow: Iterator[pa.Table] | None = None) -> V
         if manifest is None:
             # The followed extraction has finished: its manifest is complete now.
             summary.extracted = LandingManifest.load(plan.landing).extracted_rows
+        if plan.publish_follows and not plan.full_refresh:
+            # Started before the dataset rules are checked, beside them: the scan only
+            # reads, and a run the gate stops never uses it.
+            key = plan.contract.primary_key
+            plan.merge_scan = start_merge_scan(
+                table,
+                result.staged.files,
+                source_id=plan.source.id,
+                key=key,
+                delete_keys=_tombstone_keys(result.tombstones.files, key),
+            )
         previous = repo.last_successful_run(plan.source.id, plan.stream.name)
         gates = evaluate_gate(
             plan.contract,
@@ -240,15 +251,6 @@ def validate_stage(plan: RunPlan, follow: Iterator[pa.Table] | None = None) -> V
         )
         summary.gates = [g.as_dict() for g in gates]
         summary.quarantined = result.quarantined
-        if plan.publish_follows and not plan.full_refresh and all(g.passed for g in gates):
-            key = plan.contract.primary_key
-            plan.merge_scan = start_merge_scan(
-                table,
-                result.staged.files,
-                source_id=plan.source.id,
-                key=key,
-                delete_keys=_tombstone_keys(result.tombstones.files, key),
-            )
         gx_result = result.suite_result()
     failed = [g for g in gates if not g.passed]
     summary.status = "gated" if failed else "validated"

@@ -137,13 +137,17 @@ def _find_hits(
     order = np.argsort(which, kind="stable")
     which, positions, replaced = which[order], positions[order], replaced[order]
     bounds = np.searchsorted(which, np.arange(len(live) + 1))
+    touched = [i for i in range(len(live)) if bounds[i + 1] > bounds[i]]
+    # Reading the touched files' delete files is Parquet I/O that releases the GIL.
+    with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="merge-deletes") as pool:
+        read = pool.map(lambda i: deleted_positions(table, live[i]), touched)
+        known = dict(zip(touched, read, strict=True))
     hits = []
-    for index, live_file in enumerate(live):
+    for index in touched:
+        live_file = live[index]
         rows = positions[bounds[index] : bounds[index + 1]]
         again = replaced[bounds[index] : bounds[index + 1]]
-        if not rows.size:
-            continue
-        already = deleted_positions(table, live_file)
+        already = known[index]
         if already.size:
             new = ~_sorted_contains(already, rows)
             rows, again = rows[new], again[new]
