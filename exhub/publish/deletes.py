@@ -187,19 +187,26 @@ def live_rows_sql(files: Sequence[LiveFile], columns: str = "*") -> str:
             f"SELECT {columns} FROM read_parquet({_quoted(clean)}, hive_partitioning=false)"
         )
     if dirty:
-        deletes = sorted({local_path(d.file_path) for f in dirty for d in f.deletes})
         picked = "d.* EXCLUDE (file_row_number)" if columns == "*" else columns
-        # file_index numbers the files in the order listed: the same numbers as ``indexed``.
-        indexed = ", ".join(
-            f"({index}, '{f.path.replace(chr(39), chr(39) * 2)}')" for index, f in enumerate(dirty)
+        # file_index numbers the files in the order listed; typed as it is (UBIGINT), or the
+        # join hashes both sides as 128-bit integers. Each file's deletes are read apart,
+        # without joining on paths, so their exact row counts let DuckDB build its hash
+        # table on the deletes rather than on the millions of rows they hide.
+        deleted = " UNION ALL ".join(
+            f"SELECT {index}::UBIGINT AS _exhub_deleted_file, pos AS _exhub_deleted_pos "
+            f"FROM read_parquet({_quoted([local_path(x.file_path) for x in f.deletes])}, "
+            "hive_partitioning=false)"
+            + (
+                ""
+                if all(_only_for(x, f.data.file_path) for x in f.deletes)
+                else f" WHERE file_path = {_quoted([f.data.file_path])[1:-1]}"
+            )
+            for index, f in enumerate(dirty)
         )
         parts.append(
             f"SELECT {picked} FROM read_parquet({_quoted([f.path for f in dirty])}, "
             "file_row_number=true, hive_partitioning=false) d "
-            "ANTI JOIN (SELECT p._exhub_file AS _exhub_deleted_file, x.pos AS _exhub_deleted_pos "
-            f"FROM read_parquet({_quoted(deletes)}, hive_partitioning=false) x "
-            f"JOIN (VALUES {indexed}) p(_exhub_file, _exhub_path) "
-            "ON regexp_replace(x.file_path, '^file://', '') = p._exhub_path) x "
+            f"ANTI JOIN ({deleted}) x "
             "ON d.file_index = x._exhub_deleted_file AND d.file_row_number = x._exhub_deleted_pos"
         )
     if not parts:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -23,6 +24,7 @@ from exhub.publish.deletes import (
     deleted_positions,
     file_uri,
     live_files,
+    live_rows_sql,
 )
 from exhub.publish.maintenance import maintain
 from exhub.query import run_query
@@ -153,8 +155,16 @@ def test_deleted_positions_of_a_delete_file_another_engine_wrote(hukou, tmp_path
         file_format=FileFormat.PARQUET,
         record_count=4,
     )
-    assert deleted_positions(table, LiveFile(mine.data, (foreign,))).tolist() == [2, 9]
+    masked = LiveFile(mine.data, (foreign,))
+    assert deleted_positions(table, masked).tolist() == [2, 9]
     assert deleted_positions(table, mine).tolist() == []
+    # Readers skip exactly those two rows of this file, not the other file's position 1.
+    con = duckdb.connect()
+    keys = "resident_id"  # in file order: DuckDB keeps the insertion order of one file
+    every = con.sql(f"SELECT {keys} FROM ({live_rows_sql([mine], keys)})").fetchall()
+    live = con.sql(f"SELECT {keys} FROM ({live_rows_sql([masked], keys)})").fetchall()
+    assert len(every) == mine.data.record_count
+    assert sorted(live) == sorted(row for i, row in enumerate(every) if i not in (2, 9))
 
 
 def test_a_data_file_with_no_live_row_left_is_dropped(hukou):
