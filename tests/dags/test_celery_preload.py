@@ -42,32 +42,38 @@ def test_pool_processes_start_with_the_stack_imported(celery_env):
         cwd=REPO, env=celery_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
-        ask = (
+        answer = _python(
             "from tests.dags.celery_probe import imported; import json; "
-            "print(json.dumps(imported.apply_async().get(timeout=180)))"
+            "print(json.dumps(imported.apply_async().get(timeout=180)))",
+            celery_env,
         )
-        answer = subprocess.run(
-            [sys.executable, "-c", ask], cwd=REPO, env=celery_env,
-            capture_output=True, text=True, timeout=240,
-        )  # fmt: skip
     finally:
         worker.terminate()
         output, _ = worker.communicate(timeout=60)
     assert answer.returncode == 0, answer.stderr + output
-    report = json.loads(answer.stdout.strip().splitlines()[-1])
+    report = json.loads(_last_line(answer))
     assert report["parent"] == worker.pid  # a pool process forked from the worker
     assert report["great_expectations"] and report["engine"], output
 
 
 def test_the_scheduler_side_does_not_preload(celery_env):
-    probe = (
+    result = _python(
         "import sys, exhub.airflow.celery_config as c; "
         "print('great_expectations' in sys.modules, 'exhub.engine.sync' in sys.modules, "
-        "c.CELERY_CONFIG['task_acks_late'])"
+        "c.CELERY_CONFIG['task_acks_late'])",
+        celery_env,
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, env=celery_env,
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1].split() == ["False", "False", "True"]
+    assert _last_line(result).split() == ["False", "False", "True"]
+
+
+def _python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+        timeout=240,
+    )  # fmt: skip
+
+
+def _last_line(result: subprocess.CompletedProcess) -> str:
+    # Airflow prints configuration warnings on stdout before the answer.
+    return result.stdout.strip().splitlines()[-1]
