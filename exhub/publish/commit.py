@@ -119,15 +119,13 @@ def _find_hits(
                 f"CREATE TEMP TABLE doomed AS SELECT DISTINCT {columns}, false AS _exhub_replaced "
                 "FROM deleted_keys"
             )
-        paths = [f.path for f in live]
-        numbered = {"_exhub_file": pa.array(range(len(paths)), pa.int64()), "_exhub_path": paths}
-        con.register("live_paths", pa.table(numbered))
+        # file_index numbers the files in the order listed, as ``live`` does: no path string
+        # travels with each matching row (see ``live_rows_sql``).
         found = con.execute(
-            "SELECT p._exhub_file, d.file_row_number, k._exhub_replaced "
-            "FROM read_parquet(?, filename=true, file_row_number=true, hive_partitioning=false) d "
-            f"JOIN doomed k USING ({columns}) "
-            "JOIN live_paths p ON p._exhub_path = d.filename",
-            [paths],
+            "SELECT d.file_index AS _exhub_file, d.file_row_number, k._exhub_replaced "
+            "FROM read_parquet(?, file_row_number=true, hive_partitioning=false) d "
+            f"JOIN doomed k USING ({columns})",
+            [[f.path for f in live]],
         ).fetchnumpy()
     finally:
         con.close()

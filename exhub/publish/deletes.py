@@ -158,8 +158,12 @@ def write_position_deletes(
     )
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _quoted(paths: Sequence[str]) -> str:
-    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+    return "[" + ", ".join(_literal(p) for p in paths) + "]"
 
 
 def referenced_paths(files: Sequence[LiveFile]) -> list[str]:
@@ -199,7 +203,7 @@ def live_rows_sql(files: Sequence[LiveFile], columns: str = "*") -> str:
             + (
                 ""
                 if all(_only_for(x, f.data.file_path) for x in f.deletes)
-                else f" WHERE file_path = {_quoted([f.data.file_path])[1:-1]}"
+                else f" WHERE file_path = {_literal(f.data.file_path)}"
             )
             for index, f in enumerate(dirty)
         )
