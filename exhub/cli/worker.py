@@ -23,7 +23,8 @@ def worker(
     running, `exhub sync` (and every other command run by the same user in this home) is
     handed to the worker and starts at once, with the caller's terminal, environment and
     working directory. Stop it with Ctrl-C or SIGTERM; commands already running finish.
-    Without a worker, commands run in their own process as usual.
+    Without a worker, commands run in their own process as usual. The worker keeps the code
+    it imported: restart it after upgrading exhub.
     """
     from exhub.worker.client import socket_path
     from exhub.worker.server import serve
