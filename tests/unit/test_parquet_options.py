@@ -34,19 +34,11 @@ def test_written_files_round_trip_and_record_the_encodings(tmp_path):
     encodings = {columns.column(i).path_in_schema: columns.column(i).encodings for i in range(4)}
     assert any("DICTIONARY" in e for e in encodings["gender"])
     assert not any("DICTIONARY" in e for e in encodings["resident_id"])
+    # Data files keep min/max statistics: Iceberg's column bounds are read from them.
+    assert columns.column(0).is_stats_set
+    assert columns.column(0).statistics.min == "340102199001010000"
 
     with open_writer(tmp_path / "many.parquet", table.schema, table) as writer:
         writer.write_table(table)
         writer.write_table(table)
     assert pq.read_table(tmp_path / "many.parquet").num_rows == 10_000
-
-
-def test_data_files_keep_statistics_and_files_read_whole_can_leave_them_out(tmp_path):
-    table = _register(5000)
-    pq.write_table(table, tmp_path / "data.parquet", **writer_options(table))
-    pq.write_table(table, tmp_path / "bare.parquet", **writer_options(table, statistics=False))
-    data = pq.ParquetFile(tmp_path / "data.parquet").metadata.row_group(0).column(0)
-    bare = pq.ParquetFile(tmp_path / "bare.parquet").metadata.row_group(0).column(0)
-    assert data.is_stats_set and data.statistics.min == "340102199001010000"
-    assert not bare.is_stats_set
-    assert pq.read_table(tmp_path / "bare.parquet").equals(table)

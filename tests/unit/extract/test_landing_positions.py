@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -54,6 +55,20 @@ def test_an_unkeyed_stream_keeps_its_positions_in_the_parts(tmp_path):
     assert POSITION_COLUMN in pq.read_schema(folder / manifest.parts[0].file).names
     landed = pa.Table.from_batches(list(iter_landed(folder, manifest)))
     assert landed.equals(extracted)
+
+
+def test_parts_are_plain_zstd_without_statistics_and_their_checksum_is_the_file(tmp_path):
+    folder, manifest, _ = _land(tmp_path, ReadRequest("persons", key_columns=("id",), batch_size=3))
+    for part in manifest.parts:
+        path = folder / part.file
+        assert part.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert part.bytes == path.stat().st_size
+        metadata = pq.ParquetFile(path).metadata.row_group(0)
+        for index in range(metadata.num_columns):
+            column = metadata.column(index)
+            assert column.compression == "ZSTD"
+            assert not column.is_stats_set, column.path_in_schema
+            assert not any("DICTIONARY" in e for e in column.encodings), column.path_in_schema
 
 
 def test_a_landing_written_before_the_rule_existed_still_reads(tmp_path):
