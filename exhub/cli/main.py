@@ -12,10 +12,15 @@ import sys
 from exhub import gc_pause
 from exhub.worker.client import delegate
 
+EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by SIGINT (128 + 2)
+
 
 def run() -> None:
     """Run the command in this home's worker when one is running, else in this process."""
-    code = delegate(sys.argv[1:])
+    try:
+        code = delegate(sys.argv[1:])
+    except KeyboardInterrupt:  # before the worker's child took the command over
+        sys.exit(EXIT_INTERRUPTED)
     if code is not None:
         sys.exit(code)
     run_here()
@@ -25,8 +30,16 @@ def run_here() -> None:
     """Run the CLI, turning exhub errors into a clear message and the SPEC exit code.
 
     Usage errors (missing argument, unknown option) are Typer's own: it prints the usage and
-    exits 2, as SPEC §5 wants for usage errors.
+    exits 2, as SPEC §5 wants for usage errors. Ctrl-C ends the command with the shell's code
+    130 and no traceback, whenever it comes (Typer covers the command, this the start-up).
     """
+    try:
+        _run_app()
+    except KeyboardInterrupt:
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _run_app() -> None:
     with gc_pause.paused():
         from rich.markup import escape
 

@@ -219,6 +219,11 @@ def run_query(
     con = open_query_connection(hub, as_of=as_of, access=access, only=named)
     try:
         result = con.sql(sql).to_arrow_table()
+    except (duckdb.InterruptException, RuntimeError) as exc:
+        if not _interrupted(exc):
+            raise
+        audit("failed", tables, error="interrupted")
+        raise KeyboardInterrupt from None
     except duckdb.Error as exc:
         audit("failed", tables, error=str(exc))
         raise QueryError(
@@ -228,3 +233,12 @@ def run_query(
         con.close()
     audit("ok", tables, rows=result.num_rows)
     return result
+
+
+def _interrupted(exc: Exception) -> bool:
+    """Whether DuckDB stopped the query for Ctrl-C.
+
+    DuckDB consumes the pending KeyboardInterrupt itself and raises its own error, a bare
+    RuntimeError("Query interrupted") from some entry points.
+    """
+    return isinstance(exc, duckdb.InterruptException) or str(exc) == "Query interrupted"

@@ -4,11 +4,15 @@ an entry changed behind exhub's back (exit 1, naming the entry)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import time
 
 import pytest
 
-from tests.support import run_exhub
+from tests.support import EXHUB, run_exhub
 
 pytestmark = pytest.mark.e2e
 
@@ -72,3 +76,26 @@ def test_a_limit_below_one_is_a_usage_error(hub_home):
     result = run_exhub("audit", "log", "--limit", "0", home=hub_home)
     assert result.returncode == 2
     assert "--limit" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("after_seconds", [0.8, 4.0])
+def test_ctrl_c_ends_a_query_with_code_130_and_no_traceback(queried, after_seconds):
+    """Early (during start-up) or late (inside DuckDB): the shell's code, one quiet exit."""
+    # Seconds of hashing in constant memory (131^4 rows); DuckDB checks for Ctrl-C between
+    # the tasks of such a join.
+    query = (
+        "WITH p AS (SELECT resident_id AS id FROM person LIMIT 131) "
+        "SELECT sum(hash(a.id, b.id, c.id, d.id)) FROM p a, p b, p c, p d"
+    )
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("EXHUB_")}
+    environ["EXHUB_HOME"] = str(queried)
+    process = subprocess.Popen(
+        [*EXHUB, "query", query], cwd=queried, env=environ, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(after_seconds)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    # 130, or killed by SIGINT itself if it came before Python ran exhub: a shell says 130 to both.
+    assert process.returncode in (130, -signal.SIGINT), stderr
+    assert "Traceback" not in stderr

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
+
 import pytest
 
 from exhub.engine.sync import sync_stream
@@ -11,6 +16,12 @@ from exhub.query.names import tables_named
 from tests.support import hukou_hub
 
 pytestmark = pytest.mark.unit
+# Seconds of hashing over the 131-row sample (131^4 rows), in constant memory. DuckDB checks
+# for Ctrl-C between the tasks of such a join; a longer single-source scan it would not stop.
+LONG_QUERY = (
+    "SELECT sum(hash(a.resident_id, b.resident_id, c.resident_id, d.resident_id)) "
+    "FROM person a, person b, person c, person d"
+)
 
 
 @pytest.fixture
@@ -74,3 +85,33 @@ def test_the_actor_defaults_to_the_login_name(published, monkeypatch):
 )
 def test_tables_come_from_the_parse_tree_alone(sql, tables):
     assert tables_named(sql) == tables
+
+
+def test_ctrl_c_stops_a_running_query_which_is_audited_as_interrupted(published, monkeypatch):
+    import exhub.query.gateway as gateway
+
+    opened = threading.Event()
+    open_connection = gateway.open_query_connection
+
+    def open_and_tell(*args, **kwargs):
+        con = open_connection(*args, **kwargs)
+        opened.set()
+        return con
+
+    def press_ctrl_c():
+        assert opened.wait(30)
+        time.sleep(0.3)  # the query is running
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(gateway, "open_query_connection", open_and_tell)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    presser = threading.Thread(target=press_ctrl_c)
+    try:
+        presser.start()
+        with pytest.raises(KeyboardInterrupt):
+            run_query(published, LONG_QUERY, actor="x")
+    finally:
+        presser.join()
+        signal.signal(signal.SIGINT, previous)
+    (entry,) = published.repository.list_audit()
+    assert entry.detail["outcome"] == "failed" and entry.detail["error"] == "interrupted"
