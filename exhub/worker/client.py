@@ -22,7 +22,7 @@ HEADER = struct.Struct("!I")
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # The command's own streams, passed to the worker's child as they are.
 STDIO = (0, 1, 2)
-# The worker's child ended without saying how (killed, crashed): EX_SOFTWARE.
+# Nobody said how the worker's child ended (the worker died too): EX_SOFTWARE.
 LOST_EXIT_CODE = 70
 
 
@@ -108,6 +108,14 @@ def delegate(argv: list[str]) -> int | None:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     if finished is not None:
+        signum = finished.get("signal")
+        if signum is not None and signum not in forwarded:
+            # Not one this process passed on: someone else (the OOM killer, an operator)
+            # killed the command, which a shell would have said.
+            sys.stderr.write(
+                f"error: the exhub worker's process {child} was killed by "
+                f"{signal.Signals(signum).name}; see the worker's log\n"
+            )
         return int(finished["exit"])
     if forwarded:  # it ended on the signal it was sent, as this process would have
         return 128 + forwarded[-1]

@@ -10,6 +10,7 @@ and secrets are read by the child from the caller's environment, as a fresh proc
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -31,6 +32,11 @@ log = logging.getLogger(__name__)
 # sockaddr_un holds 108 bytes with the terminating NUL; stay clear of it.
 MAX_SOCKET_PATH = 100
 PEER_CREDENTIALS = struct.Struct("3i")  # pid, uid, gid (SO_PEERCRED)
+
+
+# The worker's copy of each running child's connection, so that a child killed by a signal
+# (which reports nothing itself) is reported to its caller when the worker reaps it.
+_callers: dict[int, socket.socket] = {}
 
 
 class _Stop(Exception):
@@ -115,11 +121,26 @@ def _raise_stop(signum: int, _frame) -> None:
 def _reap(_signum: int, _frame) -> None:
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        conn = _callers.pop(pid, None)
+        if conn is None:
+            continue
+        with conn:
+            if os.WIFSIGNALED(status):
+                _report_killed(conn, pid, os.WTERMSIG(status))
+
+
+def _report_killed(conn: socket.socket, pid: int, signum: int) -> None:
+    """Tell the caller its command died of ``signum``: the code a shell gives, 128 + N."""
+    name = signal.Signals(signum).name
+    sys.stderr.write(f"pid {pid}: killed by {name}\n")
+    sys.stderr.flush()
+    with contextlib.suppress(OSError):  # the caller may have gone too
+        send_message(conn, {"exit": 128 + signum, "signal": signum})
 
 
 def _same_user(conn: socket.socket) -> bool:
@@ -129,18 +150,28 @@ def _same_user(conn: socket.socket) -> bool:
 
 
 def _fork_for(conn: socket.socket, listener: socket.socket) -> None:
-    with conn:
-        if not _same_user(conn):
-            log.warning("refused a command from another user")
-            return
+    if not _same_user(conn):
+        conn.close()
+        log.warning("refused a command from another user")
+        return
+    # SIGCHLD waits until the child is registered: one that dies at once is still reported.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    try:
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
                 listener.close()
+                for other in _callers.values():
+                    other.close()
+                _callers.clear()
                 code = _child(conn)
             finally:
                 os._exit(code)
+        _callers[pid] = conn
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
 
 
 def _child(conn: socket.socket) -> int:

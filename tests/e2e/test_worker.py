@@ -142,33 +142,48 @@ def test_the_child_takes_the_callers_working_directory_and_environment(worker):
     assert [code for _, code in worker.children("sources")] == [0, 0]
 
 
+SLOW_QUERY = "SELECT sum(i) FROM range(100000000000) t(i)"
+
+
+def _start_slow(worker: Worker) -> tuple[subprocess.Popen, int]:
+    """A query that runs until stopped, started through the worker; (caller, child pid)."""
+    before = worker.log().count("exhub query started")
+    caller = subprocess.Popen(
+        [*EXHUB, "query", SLOW_QUERY], cwd=worker.home, env=_environ(worker.home, worker.sock),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    _wait_for(lambda: worker.log().count("exhub query started") > before, "the query")
+    pids = re.findall(r"pid (\d+): exhub query started", worker.log())
+    return caller, int(pids[-1])
+
+
 def test_signals_reach_the_child_and_a_killed_caller_takes_its_child_along(worker):
-    home, sock = worker.home, worker.sock
-    slow = [*EXHUB, "query", "SELECT sum(i) FROM range(100000000000) t(i)"]
-
-    def start_slow() -> tuple[subprocess.Popen, int]:
-        before = worker.log().count("exhub query started")
-        caller = subprocess.Popen(
-            slow, cwd=home, env=_environ(home, sock),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        _wait_for(lambda: worker.log().count("exhub query started") > before, "the query")
-        pids = re.findall(r"pid (\d+): exhub query started", worker.log())
-        return caller, int(pids[-1])
-
-    caller, child = start_slow()
+    caller, child = _start_slow(worker)
     caller.send_signal(signal.SIGTERM)
     assert caller.wait(timeout=60) == 128 + signal.SIGTERM
     _wait_for(lambda: not _alive(child), "the child to end on SIGTERM", timeout=60)
+    assert "was killed" not in caller.stderr.read()  # the caller asked for it
 
-    caller, child = start_slow()
+    caller, child = _start_slow(worker)
     caller.kill()  # no chance to forward anything: the child notices its caller is gone
     caller.wait(timeout=30)
     _wait_for(lambda: not _alive(child), "the orphaned child to stop", timeout=60)
 
     assert worker.process.poll() is None  # the worker itself carries on
-    again = run_exhub("sources", "list", home=home, env={"EXHUB_WORKER_SOCKET": str(sock)})
+    again = run_exhub(
+        "sources", "list", home=worker.home, env={"EXHUB_WORKER_SOCKET": str(worker.sock)}
+    )
     assert again.returncode == 0
+
+
+def test_a_child_killed_from_outside_gives_its_caller_the_shells_code_and_a_reason(worker):
+    caller, child = _start_slow(worker)
+    os.kill(child, signal.SIGKILL)  # as the OOM killer would
+    _, stderr = caller.communicate(timeout=60)
+    assert caller.returncode == 128 + signal.SIGKILL
+    assert f"process {child} was killed by SIGKILL" in stderr
+    assert f"pid {child}: killed by SIGKILL" in worker.log()
+    assert worker.process.poll() is None
 
 
 def _alive(pid: int) -> bool:
