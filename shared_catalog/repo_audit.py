@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from shared_catalog.audit import GENESIS, ChainVerdict, entry_hash, verify_chain
 from shared_catalog.models import AuditEntry
@@ -59,13 +59,26 @@ class AuditMethods(RepositoryBase):
         return AuditRecord.of(entry)
 
     def list_audit(
-        self, *, limit: int | None = None, actor: str | None = None
+        self,
+        *,
+        limit: int | None = None,
+        actor: str | None = None,
+        involving: tuple[str, Collection[str]] | None = None,
     ) -> list[AuditRecord]:
-        """Entries, newest first (at most ``limit``; only ``actor``'s when given)."""
+        """Entries, newest first (at most ``limit``; only ``actor``'s when given).
+
+        ``involving=(department, datasets)`` keeps the entries a department may review: its
+        own acts and every act whose target names one of its datasets, however old.
+        """
         with self._session(write=False) as s, s.begin():
             query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
             if actor is not None:
                 query = query.where(AuditEntry.actor == actor)
+            if involving is not None:
+                department, datasets = involving
+                query = query.where(
+                    or_(AuditEntry.actor == department, *map(_target_names, sorted(datasets)))
+                )
             return [AuditRecord.of(row) for row in s.scalars(query)]
 
     def verify_audit(self) -> ChainVerdict:
@@ -74,3 +87,14 @@ class AuditMethods(RepositoryBase):
             query = select(AuditEntry).order_by(AuditEntry.seq)
             rows = s.scalars(query.execution_options(yield_per=VERIFY_BATCH))
             return verify_chain(rows)
+
+
+def _target_names(dataset: str) -> ColumnElement[bool]:
+    """The target, a ", "-joined list of datasets, names ``dataset`` as one of its items."""
+    target = AuditEntry.target
+    return or_(
+        target == dataset,
+        target.startswith(f"{dataset}, ", autoescape=True),
+        target.endswith(f", {dataset}", autoescape=True),
+        target.contains(f", {dataset}, ", autoescape=True),
+    )

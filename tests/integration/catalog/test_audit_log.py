@@ -149,3 +149,26 @@ def test_concurrent_writers_keep_one_unbroken_chain(catalog_url: str) -> None:
         assert verdict.intact, verdict.problem
         assert verdict.entries == 40
         assert sorted(e.seq for e in repo.list_audit()) == list(range(1, 41))
+
+
+def test_a_departments_entries_are_found_in_sql_however_old(repo: CatalogRepository) -> None:
+    def act(actor: str, target: str) -> int:
+        return repo.append_audit(actor=actor, action="query", target=target).seq
+
+    own = act("civil_affairs", "legal_entity")
+    alone = act("public_security", "person_registry")
+    first = act("public_security", "legal_entity, person_registry")
+    middle = act("public_security", "a, person_registry, b")
+    last = act("public_security", "person_registry, legal_entity")
+    # '_' would match any character in a LIKE pattern, and a prefix is not a name.
+    act("public_security", "personXregistry")
+    act("public_security", "person_registry_old")
+    act("public_security", "old_person_registry, x")
+    for _ in range(30):  # newer entries of others, more than the limit asked for
+        act("public_security", "legal_entity")
+
+    involving = ("civil_affairs", {"person_registry"})
+    found = [e.seq for e in repo.list_audit(involving=involving)]
+    assert found == [last, middle, first, alone, own]
+    assert [e.seq for e in repo.list_audit(limit=2, involving=involving)] == [last, middle]
+    assert [e.seq for e in repo.list_audit(involving=("civil_affairs", set()))] == [own]
