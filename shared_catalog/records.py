@@ -170,6 +170,16 @@ class RunRecord(_Record):
 
 
 @dataclass(frozen=True, slots=True)
+class RunTotals:
+    """The runs of one source system in a time window, added up by the catalog."""
+
+    runs: int
+    succeeded: int
+    extracted_rows: int
+    quarantined_rows: int
+
+
+@dataclass(frozen=True, slots=True)
 class AuditRecord(_Record):
     """One entry of the hash-chained audit log."""
 

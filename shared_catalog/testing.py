@@ -19,7 +19,7 @@ from shared_catalog.engine import create_catalog_engine
 from shared_catalog.errors import CatalogError
 from shared_catalog.migrate import current_revision, schema_diff, upgrade_catalog
 from shared_catalog.models import Base
-from shared_catalog.records import RunStatus, RunTrigger
+from shared_catalog.records import RunStatus, RunTotals, RunTrigger
 from shared_catalog.repository import CatalogRepository
 
 CHINA = timezone(timedelta(hours=8), "CST")
@@ -304,6 +304,27 @@ class CatalogBehaviour:
         registered.finish_run("r4", RunStatus.SUCCEEDED)
         last = registered.last_successful_run("ps_hukou", "persons")
         assert last is not None and last.id == "r2"
+
+    def test_run_totals_add_up_a_window_per_source(
+        self, registered: CatalogRepository, clock: StepClock
+    ) -> None:
+        for run_id, source, status, rows, bad in [
+            ("r1", "ps_hukou", "succeeded", 100, 1),
+            ("r2", "ps_hukou", "failed", 40, 0),
+            ("r3", "mr_ent", "succeeded", 7, 7),
+            ("r4", "ps_hukou", "succeeded", 10, 2),
+        ]:
+            registered.start_run(run_id, source, "s", "person", "cli")
+            registered.finish_run(run_id, status, extracted_rows=rows, quarantined_rows=bad)
+        third = registered.get_run("r3")
+        assert third is not None
+        assert registered.run_totals(third.started_at) == {
+            "mr_ent": RunTotals(runs=1, succeeded=1, extracted_rows=7, quarantined_rows=7),
+            "ps_hukou": RunTotals(runs=1, succeeded=1, extracted_rows=10, quarantined_rows=2),
+        }
+        everything = registered.run_totals(START)
+        assert everything["ps_hukou"] == RunTotals(3, 2, 150, 3)
+        assert registered.run_totals(clock.now + timedelta(days=1)) == {}
 
     def test_retried_run_restarts_but_succeeded_run_does_not(
         self, registered: CatalogRepository

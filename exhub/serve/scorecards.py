@@ -17,9 +17,6 @@ from exhub.engine.facts import dataset_facts
 from exhub.engine.hub import Hub
 from shared_catalog import AccessStatus
 
-RUNS_READ = 10_000
-"""At most this many recent runs are read (newest first) for the window."""
-
 
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
@@ -31,14 +28,16 @@ def scorecards(hub: Hub, *, days: int = 30) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
     since = now - timedelta(days=days)
     department_of = {s.id: s.department_id for s in repo.list_source_systems()}
-    runs = [r for r in repo.list_runs(limit=RUNS_READ) if r.started_at >= since]
+    totals = repo.run_totals(since)
     datasets = repo.list_datasets()
     requests = repo.list_access_requests()
     owner_of = {d.name: d.owner_department_id for d in datasets}
     cards = []
     for department in repo.list_departments():
-        mine = [r for r in runs if department_of.get(r.source_id) == department.id]
-        extracted = sum(r.extracted_rows for r in mine)
+        mine = [t for source, t in totals.items() if department_of.get(source) == department.id]
+        runs = sum(t.runs for t in mine)
+        succeeded = sum(t.succeeded for t in mine)
+        extracted = sum(t.extracted_rows for t in mine)
         owned = [d for d in datasets if d.owner_department_id == department.id]
         fresh = [d for d in owned if dataset_facts(hub, d.name, d.update_cycle)["fresh"]]
         received = [r for r in requests if owner_of.get(r.dataset_name) == department.id]
@@ -53,11 +52,11 @@ def scorecards(hub: Hub, *, days: int = 30) -> list[dict[str, Any]]:
                 "department": department.id,
                 "name": department.name_zh,
                 "sources": sum(d == department.id for d in department_of.values()),
-                "runs": len(mine),
-                "runs_succeeded": sum(r.status == "succeeded" for r in mine),
-                "success_rate": _share(sum(r.status == "succeeded" for r in mine), len(mine)),
+                "runs": runs,
+                "runs_succeeded": succeeded,
+                "success_rate": _share(succeeded, runs),
                 "rows_extracted": extracted,
-                "quarantine_rate": _share(sum(r.quarantined_rows for r in mine), extracted),
+                "quarantine_rate": _share(sum(t.quarantined_rows for t in mine), extracted),
                 "datasets_owned": len(owned),
                 "datasets_fresh": len(fresh),
                 "requests_waiting": sum(r.status == AccessStatus.PENDING for r in received),
