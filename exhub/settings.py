@@ -72,6 +72,12 @@ class Settings(BaseModel):
         "with a reference ${ENV_VAR} to its access token",
     )
 
+    serve_https: bool = Field(
+        default=False,
+        description="`exhub serve` is reached over HTTPS (directly or through a TLS proxy): "
+        "its sign-in cookie is then never sent over plain HTTP",
+    )
+
     @field_validator("departments", "serve_tokens", mode="before")
     @classmethod
     def _mapping_from_text(cls, value: Any) -> Any:

@@ -53,6 +53,7 @@ def create_app(hub: Hub | None = None, *, environ: dict[str, str] | None = None)
         session_cookie=SESSION_COOKIE,
         same_site="strict",
         max_age=8 * 3600,
+        https_only=hub.settings.serve_https,
     )
 
     @app.exception_handler(SignInRequired)

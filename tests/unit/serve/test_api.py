@@ -233,6 +233,22 @@ def test_the_api_takes_tokens_only_and_forms_only_from_the_portal(app):
         assert forged.status_code == 403 and "another site" in forged.text
 
 
+@pytest.mark.parametrize("https", [False, True])
+def test_the_sign_in_cookie_is_secure_when_the_portal_is_served_over_https(served_hub, https):
+    from fastapi.testclient import TestClient
+
+    from exhub.engine.hub import Hub
+
+    hub = Hub(served_hub.settings.model_copy(update={"serve_https": https}))
+    scheme = "https" if https else "http"
+    with TestClient(create_app(hub, environ=ENVIRON), base_url=f"{scheme}://portal.local") as b:
+        token = {"token": TOKENS["civil_affairs"]}
+        signed_in = b.post("/login", data=token, follow_redirects=False)
+        cookie = signed_in.headers["set-cookie"].lower()
+        assert "exhub" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+        assert ("; secure" in cookie) is https
+
+
 def test_json_results_stop_at_the_cap_and_say_so(client, monkeypatch):
     from exhub.serve import api
 
