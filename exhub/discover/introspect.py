@@ -90,23 +90,52 @@ def first_rows(connector: Connector, request: ReadRequest) -> tuple[pa.RecordBat
     Connectors may start with smaller batches (``ramping_batch_sizes``): the sample is read
     across as many as it takes, then the read is closed.
     """
-    wanted = request.batch_size
-    read: list[pa.RecordBatch] = []
-    rejects = seen = 0
+    sample = _Sample(request.batch_size)
     batches = connector.read_batches(request)
     try:
         for batch in batches:
-            rejected = batch.rejects.num_rows if batch.rejects is not None else 0
-            read.append(batch.records.slice(0, max(0, wanted - seen - rejected)))
-            rejects += rejected
-            seen += batch.records.num_rows + rejected
-            if seen >= wanted:
+            if not sample.add(batch):
                 break
     finally:
         batches.close()  # type: ignore[attr-defined]
-    if not read:
-        return None, 0
-    return pa.concat_batches(read), rejects
+    return sample.batch(), sample.rejects
+
+
+def sample_and_count(
+    connector: Connector, request: ReadRequest
+) -> tuple[pa.RecordBatch | None, int, int]:
+    """``first_rows``' sample of a read, and the whole read's records and rejects, in one pass.
+
+    Memory holds the sample and one batch, however long the read.
+    """
+    sample = _Sample(request.batch_size)
+    records = rejects = 0
+    for batch in connector.read_batches(request):
+        sample.add(batch)
+        records += batch.records.num_rows
+        rejects += batch.rejects.num_rows if batch.rejects is not None else 0
+    return sample.batch(), records, rejects
+
+
+class _Sample:
+    """The first ``wanted`` rows of a read (rejects count against it), batch by batch."""
+
+    def __init__(self, wanted: int) -> None:
+        self.wanted = wanted
+        self.read: list[pa.RecordBatch] = []
+        self.rejects = self.seen = 0
+
+    def add(self, batch) -> bool:
+        """Take what the sample still wants of ``batch``; whether it wants more."""
+        if self.seen < self.wanted:
+            rejected = batch.rejects.num_rows if batch.rejects is not None else 0
+            self.read.append(batch.records.slice(0, max(0, self.wanted - self.seen - rejected)))
+            self.rejects += rejected
+            self.seen += batch.records.num_rows + rejected
+        return self.seen < self.wanted
+
+    def batch(self) -> pa.RecordBatch | None:
+        return pa.concat_batches(self.read) if self.read else None
 
 
 # --- SQL ------------------------------------------------------------------------------
@@ -348,11 +377,7 @@ def introspect_files(target: Path, *, sample_rows: int = SAMPLE_ROWS) -> SourceS
                 )
                 continue
             request = ReadRequest(source_object=pattern, batch_size=sample_rows, options=own)
-            batch, _ = first_rows(connector, request)
-            rows = rejects = 0
-            for part in connector.read_batches(request):
-                rows += part.records.num_rows
-                rejects += part.rejects.num_rows if part.rejects is not None else 0
+            batch, rows, rejects = sample_and_count(connector, request)
             # Every file was read to count its records: rejects are the whole files' count.
             table = TableSample(pattern, pattern, _profiles(batch, {}), rows + rejects, rejects)
             table.notes.append(f"{len(paths)} file(s): {', '.join(p.name for p in paths[:3])}")

@@ -64,6 +64,29 @@ def test_files_differing_by_date_form_one_stream(tmp_path):
     assert sample.options == {"path": str(tmp_path), "encoding": "utf-8"}
 
 
+def test_each_file_group_is_read_once_for_its_sample_and_counts(tmp_path, monkeypatch):
+    from connectors import load_connector
+
+    lines = ["证件号码,姓名"] + [f"3401041980010{n:05d},张{n}" for n in range(30)]
+    lines.insert(7, "340104198001010099,王,多余的一列")  # a row with a field too many
+    for day in ("20240101", "20240102"):
+        (tmp_path / f"RK_{day}.csv").write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    connector_class = load_connector("csv")
+    reads = []
+    original = connector_class.read_batches
+
+    def counted(self, request):
+        reads.append(request.source_object)
+        return original(self, request)
+
+    monkeypatch.setattr(connector_class, "read_batches", counted)
+    sample = introspect_files(tmp_path, sample_rows=10)
+    assert reads == ["RK_*.csv"]
+    (table,) = sample.tables
+    assert (table.row_count, table.rejects) == (62, 2)
+    assert all(len(profile.sample) <= 10 for profile in table.columns)
+
+
 def test_a_folder_without_csv_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match=r"no \.csv"):
         introspect_files(tmp_path)
