@@ -33,15 +33,15 @@ RUN groupadd --gid "${EXHUB_UID}" exhub \
         --shell /usr/sbin/nologin exhub
 
 # Dependencies first, in their own layer: it is rebuilt only when a lock changes, not on every
-# code edit. Exactly the committed hash-pinned lock (the one `make test` builds .venv from;
-# its `celery` extra holds the Celery executor's provider, celery, kombu, the redis client and
-# asyncpg). --require-hashes: a package whose bytes differ from the lock fails the build.
-# --no-deps: nothing outside the lock.
-# Every locked package ships a manylinux wheel, so no compiler is installed. The lock also
-# holds the dev and bench extras (pytest, playwright, dlt, matplotlib, ...): the image carries
-# them (about 1.5 GB of packages) until the lock is split into a runtime and a dev lock.
-COPY requirements.lock /tmp/locks/requirements.lock
-RUN pip install --no-deps --require-hashes -r /tmp/locks/requirements.lock \
+# code edit. Exactly the committed hash-pinned image lock: the runtime dependencies and the
+# `celery` extra (the Celery executor's provider, celery, kombu, the redis client, asyncpg)
+# plus hatchling to build exhub below, at the very versions and hashes of requirements.lock
+# (the one `make test` builds .venv from; `make lock` writes both), without its dev and bench
+# extras (pytest, playwright, dlt, matplotlib, ...). --require-hashes: a package whose bytes
+# differ from the lock fails the build. --no-deps: nothing outside the lock.
+# Every locked package ships a manylinux wheel, so no compiler is installed.
+COPY requirements-image.lock /tmp/locks/requirements-image.lock
+RUN pip install --no-deps --require-hashes -r /tmp/locks/requirements-image.lock \
  && rm -rf /tmp/locks
 
 # The project itself, built from a bind mount of the build context (nothing of the source

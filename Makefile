@@ -59,9 +59,11 @@ airflow: $(STAMP)
 	$(AIRFLOW_ENV) $(BIN)/python -m exhub.airflow.pools
 	$(AIRFLOW_ENV) $(BIN)/airflow standalone
 
-# Regenerates the lock after a change to pyproject.toml (needs uv: `pip install uv`).
+# Regenerates the locks after a change to pyproject.toml (needs uv: `pip install uv`): the
+# development lock, then the production image's, the same pins without the dev and bench extras.
 lock:
 	uv pip compile pyproject.toml --extra dev --extra bench --extra celery --python-version 3.11 --generate-hashes --no-header -o requirements.lock
+	uv pip compile pyproject.toml deploy/image-build.in --extra celery --python-version 3.11 --generate-hashes --no-header -c requirements.lock -o requirements-image.lock
 
 clean:
 	rm -rf $(VENV) .exhub

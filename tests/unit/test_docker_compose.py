@@ -381,7 +381,7 @@ def test_the_dockerfile_installs_the_hash_pinned_lock_and_does_not_run_as_root()
     froms = [args for op, args in instructions if op == "FROM"]
     assert len(froms) == 1 and re.fullmatch(r"python:3\.11\.\d+-slim-bookworm", froms[0])
     runs = " ".join(args for op, args in instructions if op == "RUN")
-    assert re.search(r"pip install --no-deps --require-hashes -r \S*requirements\.lock", runs)
+    assert re.search(r"pip install --no-deps --require-hashes -r \S*requirements-image\.lock", runs)
     assert re.search(r"pip install --no-deps --no-build-isolation /tmp/src", runs)
     users = [args.split(":")[0] for op, args in instructions if op == "USER"]
     assert users and users[-1] not in {"root", "0"}, "the image must not run as root"
@@ -407,27 +407,48 @@ def test_the_build_context_leaves_out_environments_caches_and_secrets():
     }
     assert {".git", ".venv", ".exhub", "deploy/.env", "docs/benchmarks.*", "tests"} <= ignored
     assert {".pytest_cache", ".ruff_cache", ".hypothesis", "**/__pycache__"} <= ignored
-    needed = {"requirements.lock", "pyproject.toml", "exhub", "dags", "schemas", "deploy"}
+    needed = {"requirements-image.lock", "pyproject.toml", "exhub", "dags", "schemas", "deploy"}
     assert not needed & ignored
 
 
-def test_the_lock_holds_the_celery_executor_with_hashes():
-    def pins(path: Path) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
-        current = None
-        for line in path.read_text(encoding="utf-8").splitlines():
-            match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==(\S+)", line)
-            if match:
-                current = re.sub(r"[-_.]+", "-", match.group(1)).lower()
-                found[current] = []
-            elif current and "--hash=sha256:" in line:
-                found[current].append(line)
-        return found
+def _pins(path: Path) -> dict[str, tuple[str, frozenset[str]]]:
+    """Package → (version, hashes) of a hash-pinned lock."""
+    found: dict[str, tuple[str, set[str]]] = {}
+    current = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==(\S+)", line)
+        if match:
+            current = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+            found[current] = (match.group(3), set())
+        elif current and "--hash=sha256:" in line:
+            found[current][1].update(re.findall(r"--hash=sha256:([0-9a-f]{64})", line))
+    return {name: (version, frozenset(hashes)) for name, (version, hashes) in found.items()}
 
-    locked = pins(ROOT / "requirements.lock")
+
+def test_the_lock_holds_the_celery_executor_with_hashes():
+    locked = _pins(ROOT / "requirements.lock")
     needed = {"apache-airflow-providers-celery", "celery", "kombu", "redis", "asyncpg"}
     assert needed <= set(locked), f"missing from requirements.lock: {needed - set(locked)}"
-    assert all(locked[name] for name in needed), "every package needs its hashes"
+    assert all(locked[name][1] for name in needed), "every package needs its hashes"
+
+
+def test_the_image_lock_is_the_runtime_part_of_the_lock_pin_for_pin():
+    full, image = _pins(ROOT / "requirements.lock"), _pins(ROOT / "requirements-image.lock")
+    differing = {name for name in image if image[name] != full.get(name)}
+    assert not differing, f"requirements-image.lock differs from requirements.lock: {differing}"
+    runtime = {"apache-airflow", "pyiceberg", "great-expectations", "duckdb", "celery", "asyncpg"}
+    assert runtime | {"hatchling"} <= set(image)
+    assert all(hashes for _, hashes in image.values()), "every package needs its hashes"
+    development = {
+        "pytest",
+        "pytest-xdist",
+        "hypothesis",
+        "ruff",
+        "playwright",
+        "dlt",
+        "matplotlib",
+    }
+    assert not development & set(image), "the image must not carry the dev and bench extras"
 
 
 def test_airflow_workers_load_celery_settings_that_preload_the_exhub_stack(services):
