@@ -81,6 +81,7 @@ def render(report: Report, data: dict, analysis: str | None, chart: str | None =
             + f" of {wall:.1f} s wall. Validation follows the extraction part by part, so the "
             "extract and validate times overlap and do not add up.",
         ]
+    lines += _turns(data)
     lines += _more_sections(report, data)
     if analysis:
         lines += ["", analysis]
@@ -96,6 +97,63 @@ def render(report: Report, data: dict, analysis: str | None, chart: str | None =
         "",
     ]
     return "\n".join(lines)
+
+
+TURN_PEERS = {
+    "adbc_parquet": "ADBC",
+    "dlt_connectorx": "dlt connectorx",
+    "dlt_pyarrow": "dlt pyarrow",
+}
+
+
+def _turns(data: dict) -> list[str]:
+    """The full reads run by run, with exhub's ratio to each peer in every turn.
+
+    On a machine whose speed drifts, a turn's ratio is the fairest single comparison, and
+    their range shows how far the medians can be trusted.
+    """
+    methods = data["methods"]
+    peers = [key for key in TURN_PEERS if key in methods]
+    if "exhub_full" not in methods or not peers:
+        return []
+    runs = min(len(methods[key]["samples"]) for key in [*peers, "exhub_full"])
+    if runs < 2:
+        return []
+
+    def seconds(key: str, turn: int) -> float:
+        return methods[key]["samples"][turn]["seconds"]
+
+    lines = [
+        "",
+        "Turn by turn (each turn runs every method once; exhub ÷ a peer in rows/s is the "
+        "peer's time ÷ exhub's):",
+        "",
+        "| turn | "
+        + " | ".join(f"{TURN_PEERS[k]} s" for k in peers)
+        + " | exhub s | "
+        + " | ".join(f"exhub ÷ {TURN_PEERS[k]}" for k in peers)
+        + " |",
+        "|---" * (2 * len(peers) + 2) + "|",
+    ]
+    spans = {key: [] for key in peers}
+    for turn in range(runs):
+        exhub = seconds("exhub_full", turn)
+        ratios = []
+        for key in peers:
+            spans[key].append(seconds(key, turn) / exhub)
+            ratios.append(f"{spans[key][-1]:.2f}×")
+        lines.append(
+            f"| {turn + 1} | "
+            + " | ".join(f"{seconds(k, turn):.2f}" for k in peers)
+            + f" | {exhub:.2f} | "
+            + " | ".join(ratios)
+            + " |"
+        )
+    ranges = ", ".join(
+        f"{min(v):.2f}–{max(v):.2f}× against {TURN_PEERS[k]}" for k, v in spans.items()
+    )
+    lines += ["", f"A single turn's ratio ranged {ranges}; the targets use the medians."]
+    return lines
 
 
 def _more_sections(report: Report, data: dict) -> list[str]:

@@ -80,3 +80,28 @@ def test_a_stored_run_renders_again_with_its_own_commit_and_numbers(tmp_path: Pa
     assert "kept by hand" in text
     assert "![Full reads in rows/s and every target, measured ÷ limit](benchmarks.svg)" in text
     assert (tmp_path / "benchmarks.svg").exists()
+
+
+def test_the_report_lists_each_turn_of_the_full_reads_with_its_ratios():
+    from bench.markdown import _turns
+
+    def data(**seconds: list[float]) -> dict:
+        methods = {k: {"samples": [{"seconds": t} for t in v]} for k, v in seconds.items()}
+        return {"methods": methods}
+
+    adbc, dlt, exhub = [8.0, 10.0, 9.0], [14.0, 15.0], [14.0, 12.5, 13.0]
+    lines = _turns(data(adbc_parquet=adbc, dlt_connectorx=dlt, exhub_full=exhub))
+    table = [line for line in lines if line.startswith("| ")]
+    assert table[0] == (
+        "| turn | ADBC s | dlt connectorx s | exhub s | exhub ÷ ADBC | exhub ÷ dlt connectorx |"
+    )
+    # Only the turns every method ran: dlt connectorx ran two.
+    assert table[1:] == [
+        "| 1 | 8.00 | 14.00 | 14.00 | 0.57× | 1.00× |",
+        "| 2 | 10.00 | 15.00 | 12.50 | 0.80× | 1.20× |",
+    ]
+    assert lines[-1] == (
+        "A single turn's ratio ranged 0.57–0.80× against ADBC, 1.00–1.20× against dlt "
+        "connectorx; the targets use the medians."
+    )
+    assert _turns(data(adbc_parquet=[8.0], exhub_full=[14.0])) == []  # one turn: the medians
