@@ -84,6 +84,22 @@ def assert_readers_agree(hub, expected_rows: int) -> list[tuple]:
     return rows
 
 
+def test_a_table_state_is_planned_once_and_again_after_each_commit(hukou, monkeypatch):
+    import exhub.engine.facts as facts
+
+    hub, sync, change = hukou
+    sync()
+    planned = []
+    monkeypatch.setattr(facts, "live_files", lambda table: planned.append(1) or live_files(table))
+    first = rows_per_source(table_of(hub))
+    assert rows_per_source(table_of(hub)) == first and storage(table_of(hub))["data_files"] > 0
+    assert len(planned) == 1  # three reads of one table state, from three loads of the table
+    change(50)
+    sync()
+    assert sum(rows_per_source(table_of(hub)).values()) == sum(first.values())
+    assert len(planned) == 2  # the merge committed a new state: planned again
+
+
 def test_merge_marks_rows_deleted_instead_of_copying_files(hukou):
     hub, sync, change = hukou
     first = sync()
