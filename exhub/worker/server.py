@@ -157,7 +157,12 @@ def _fork_for(conn: socket.socket, listener: socket.socket) -> None:
     # SIGCHLD waits until the child is registered: one that dies at once is still reported.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
     try:
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            conn.close()  # the caller hears nothing back and runs the command itself
+            log.warning("could not fork for a command: %s", exc)
+            return
         if pid == 0:
             code = 1
             try:
