@@ -32,11 +32,17 @@ log = logging.getLogger(__name__)
 # sockaddr_un holds 108 bytes with the terminating NUL; stay clear of it.
 MAX_SOCKET_PATH = 100
 PEER_CREDENTIALS = struct.Struct("3i")  # pid, uid, gid (SO_PEERCRED)
+# The kernel may hand SIGTERM or SIGCHLD to one of the native threads the stack started; then
+# nothing interrupts the main thread's accept(), where Python runs its handlers. It wakes this
+# often to run them: a stop, or a killed child's report, waits at most this long.
+SIGNAL_POLL_SECONDS = 0.5
 
 
 # The worker's copy of each running child's connection, so that a child killed by a signal
-# (which reports nothing itself) is reported to its caller when the worker reaps it.
+# (which reports nothing itself) is reported to its caller when the worker reaps it; and the
+# status of a child reaped before its connection was registered (it died at once).
 _callers: dict[int, socket.socket] = {}
+_reaped_early: dict[int, int] = {}
 
 
 class _Stop(Exception):
@@ -64,13 +70,16 @@ def serve(path: Path, *, on_ready: Callable[[float], None] | None = None) -> Non
     identity = path.stat().st_ino
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     previous_chld = signal.signal(signal.SIGCHLD, _reap)
+    listener.settimeout(SIGNAL_POLL_SECONDS)
     try:
         if on_ready is not None:
             on_ready(seconds)
         while True:
             try:
-                conn, _ = listener.accept()
+                conn, _ = listener.accept()  # a blocking connection, whatever the timeout
                 _fork_for(conn, listener)
+            except TimeoutError:
+                continue
             except _Stop:
                 break
     finally:
@@ -128,10 +137,16 @@ def _reap(_signum: int, _frame) -> None:
             return
         conn = _callers.pop(pid, None)
         if conn is None:
-            continue
-        with conn:
-            if os.WIFSIGNALED(status):
-                _report_killed(conn, pid, os.WTERMSIG(status))
+            _reaped_early[pid] = status
+        else:
+            _finish(conn, pid, status)
+
+
+def _finish(conn: socket.socket, pid: int, status: int) -> None:
+    """Close the worker's copy of a reaped child's connection, reporting a killed child."""
+    with conn:
+        if os.WIFSIGNALED(status):
+            _report_killed(conn, pid, os.WTERMSIG(status))
 
 
 def _report_killed(conn: socket.socket, pid: int, signum: int) -> None:
@@ -154,29 +169,27 @@ def _fork_for(conn: socket.socket, listener: socket.socket) -> None:
         conn.close()
         log.warning("refused a command from another user")
         return
-    # SIGCHLD waits until the child is registered: one that dies at once is still reported.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
     try:
+        pid = os.fork()
+    except OSError as exc:
+        conn.close()  # the caller hears nothing back and runs the command itself
+        log.warning("could not fork for a command: %s", exc)
+        return
+    if pid == 0:
+        code = 1
         try:
-            pid = os.fork()
-        except OSError as exc:
-            conn.close()  # the caller hears nothing back and runs the command itself
-            log.warning("could not fork for a command: %s", exc)
-            return
-        if pid == 0:
-            code = 1
-            try:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-                listener.close()
-                for other in _callers.values():
-                    other.close()
-                _callers.clear()
-                code = _child(conn)
-            finally:
-                os._exit(code)
-        _callers[pid] = conn
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+            listener.close()
+            for other in _callers.values():
+                other.close()
+            _callers.clear()
+            code = _child(conn)
+        finally:
+            os._exit(code)
+    _callers[pid] = conn
+    # SIGCHLD's handler may have run since the fork: a child that died at once is reported now.
+    status = _reaped_early.pop(pid, None)
+    if status is not None:
+        _finish(_callers.pop(pid), pid, status)
 
 
 def _child(conn: socket.socket) -> int:
