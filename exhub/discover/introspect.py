@@ -113,8 +113,12 @@ def sample_and_count(
     for batch in connector.read_batches(request):
         sample.add(batch)
         records += batch.records.num_rows
-        rejects += batch.rejects.num_rows if batch.rejects is not None else 0
+        rejects += _rejected(batch)
     return sample.batch(), records, rejects
+
+
+def _rejected(batch) -> int:
+    return batch.rejects.num_rows if batch.rejects is not None else 0
 
 
 class _Sample:
@@ -128,13 +132,14 @@ class _Sample:
     def add(self, batch) -> bool:
         """Take what the sample still wants of ``batch``; whether it wants more."""
         if self.seen < self.wanted:
-            rejected = batch.rejects.num_rows if batch.rejects is not None else 0
+            rejected = _rejected(batch)
             self.read.append(batch.records.slice(0, max(0, self.wanted - self.seen - rejected)))
             self.rejects += rejected
             self.seen += batch.records.num_rows + rejected
         return self.seen < self.wanted
 
     def batch(self) -> pa.RecordBatch | None:
+        """The sample as one batch (None when the read had no rows)."""
         return pa.concat_batches(self.read) if self.read else None
 
 
