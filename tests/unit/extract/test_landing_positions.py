@@ -57,7 +57,7 @@ def test_an_unkeyed_stream_keeps_its_positions_in_the_parts(tmp_path):
     assert landed.equals(extracted)
 
 
-def test_parts_are_plain_zstd_without_statistics_and_their_checksum_is_the_file(tmp_path):
+def test_parts_are_plain_lz4_without_statistics_and_their_checksum_is_the_file(tmp_path):
     folder, manifest, _ = _land(tmp_path, ReadRequest("persons", key_columns=("id",), batch_size=3))
     for part in manifest.parts:
         path = folder / part.file
@@ -66,7 +66,7 @@ def test_parts_are_plain_zstd_without_statistics_and_their_checksum_is_the_file(
         metadata = pq.ParquetFile(path).metadata.row_group(0)
         for index in range(metadata.num_columns):
             column = metadata.column(index)
-            assert column.compression == "ZSTD"
+            assert column.compression == "LZ4"
             assert not column.is_stats_set, column.path_in_schema
             assert not any("DICTIONARY" in e for e in column.encodings), column.path_in_schema
 
