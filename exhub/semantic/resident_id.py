@@ -151,8 +151,9 @@ def _fast_rows(view: StringBytes, width: int, today: dt.date):
     to integer arithmetic on their bytes.
 
     Returns:
-        ``(rows, simple, ok, values)``: the rows of that length, which of them the fast
-        path decided, which of those are valid, and the normalized values of the valid ones.
+        ``(rows, simple, ok, parts)``: the rows of that length, which of them the fast path
+        decided, which of those are valid, and the valid ones' ``(rows, values)`` parts
+        (``None`` values where the normalized number is the input, as most are).
     """
     rows = view.rows_of_length(width)
     columns = view.byte_columns(rows, width)
@@ -166,8 +167,13 @@ def _fast_rows(view: StringBytes, width: int, today: dt.date):
         body = [*columns[:6], ones, nines, *columns[6:]]
     check, rest_ok = _check_digit_columns(body, today)
     ok = simple & rest_ok & (given == check if width == 18 else True)
-    values = strings_from_columns([column[ok] for column in [*body, check]])
-    return rows, simple, ok, values
+    # An 18-digit number is its own normalized value unless its check character is "x".
+    rebuilt = ok & (columns[17] == _LOWER_X) if width == 18 else ok
+    values = strings_from_columns([column[rebuilt] for column in [*body, check]])
+    parts = [(rows[rebuilt], values)]
+    if width == 18:
+        parts.append((rows[ok & ~rebuilt], None))
+    return rows, simple, ok, parts
 
 
 def check_resident_id(arr: pa.Array | pa.ChunkedArray) -> SemanticResult:
@@ -193,10 +199,10 @@ def check_resident_id(arr: pa.Array | pa.ChunkedArray) -> SemanticResult:
     # Clean 18- and 15-digit numbers are nearly every row; only the rest (full-width
     # digits, spaces, garbage) needs the general path's normalization.
     for width in (18, 15):
-        rows, simple, ok, values = _fast_rows(view, width, today)
+        rows, simple, ok, width_parts = _fast_rows(view, width, today)
         valid[rows[simple]] = ok[simple]
         decided[rows[simple]] = True
-        parts.append((rows[ok], values))
+        parts += width_parts
     return finish_with_general_path(
         raw, decided, valid, parts, lambda rest: _check_general(rest, today), REASON
     )

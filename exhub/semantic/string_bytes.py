@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from exhub.semantic.result import SemanticResult
 
@@ -125,28 +126,47 @@ def strings_from_columns(columns: list[np.ndarray]) -> pa.Array:
 
 
 def assemble(
-    n: int, parts: list[tuple[np.ndarray, pa.Array]], valid: np.ndarray, reason: str
+    raw: pa.Array,
+    parts: list[tuple[np.ndarray, pa.Array | None]],
+    valid: np.ndarray,
+    reason: str,
 ) -> SemanticResult:
     """Put the values of the fast and the general path back in row order.
 
+    Rows whose value is their input (``None`` values, and null inputs) are not copied out
+    and back: the result is ``raw`` itself when that is every row, else ``raw`` with only
+    the other rows replaced. Clean codes are nearly every row, and rebuilding them cost
+    three copies of the column.
+
     Args:
-        n: Number of input rows.
+        raw: The input as a ``string`` array.
         parts: ``(rows, values)`` pairs: the input row indices (ascending) and their
-            normalized values (same length; null where invalid). Rows in no part get null.
+            normalized values (same length; null where invalid), or ``None`` for rows whose
+            normalized value is the input. Rows in no part get null.
         valid: The ``valid`` mask of the result, already combined from every path.
         reason: Quarantine reason.
 
     Returns:
         The result.
     """
-    parts = [(rows, values) for rows, values in parts if len(rows)]
-    if len(parts) == 1 and len(parts[0][0]) == n:
-        values = parts[0][1]
+    n = len(raw)
+    kept = np.zeros(n, bool) if raw.null_count == 0 else ~StringBytes.of(raw).valid
+    changed = []
+    for rows, values in parts:
+        if values is None:
+            kept[rows] = True
+        elif len(rows):
+            changed.append((rows, values))
+    if kept.all():
+        values = raw
     else:
-        combined = pa.concat_arrays([v for _, v in parts] + [pa.nulls(1, pa.string())])
+        # One gather from the input and the other parts (Arrow's take is a tight copy loop;
+        # replace_with_mask appends value by value).
+        combined = pa.concat_arrays([raw] + [v for _, v in changed] + [pa.nulls(1, pa.string())])
         index = np.full(n, len(combined) - 1, np.int32)
-        position = 0
-        for rows, part_values in parts:
+        index[kept] = np.flatnonzero(kept)
+        position = n
+        for rows, part_values in changed:
             index[rows] = np.arange(position, position + len(part_values), dtype=np.int32)
             position += len(part_values)
         values = combined.take(pa.array(index))
@@ -157,7 +177,7 @@ def finish_with_general_path(
     raw: pa.Array,
     decided: np.ndarray,
     valid: np.ndarray,
-    parts: list[tuple[np.ndarray, pa.Array]],
+    parts: list[tuple[np.ndarray, pa.Array | None]],
     general: Callable[[pa.Array], SemanticResult],
     reason: str,
 ) -> SemanticResult:
@@ -167,7 +187,8 @@ def finish_with_general_path(
         raw: The input as a ``string`` array.
         decided: True for the rows already decided (nulls and fast-path rows).
         valid: The result's valid mask, filled in for the decided rows; updated here.
-        parts: The fast paths' ``(rows, values)``; the general path's part is added.
+        parts: The fast paths' ``(rows, values)`` (``None`` values: the input's own); the
+            general path's part is added.
         general: The full check, applied to the undecided rows only (it must work row by
             row, so that a subset gives the same answers as the whole column).
         reason: Quarantine reason.
@@ -177,7 +198,7 @@ def finish_with_general_path(
         result = general(raw.take(pa.array(rest)))
         valid[rest] = result.valid.to_numpy(zero_copy_only=False)
         parts.append((rest, result.values))
-    return assemble(len(raw), parts, valid, reason)
+    return assemble(raw, parts, valid, reason)
 
 
 def check_digit_codes(
@@ -210,5 +231,5 @@ def check_digit_codes(
     valid[rows[simple]] = ok[simple]
     decided = ~view.valid
     decided[rows[simple]] = True
-    parts = [(rows[ok], strings_from_columns([column[ok] for column in columns]))]
+    parts = [(rows[ok], None)]  # a clean code is its own normalized value
     return finish_with_general_path(raw, decided, valid, parts, general, reason)
