@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -27,7 +28,15 @@ from exhub.semantic import (
 )
 from exhub.semantic.admin_division import load_divisions
 from exhub.semantic.resident_id import PROVINCE_PREFIXES
-from exhub.semantic.text import _ASCII_SPACE, _THREE_BYTE_SPACES, _TWO_BYTE_SPACES, squeeze
+from exhub.semantic.text import (
+    _ASCII_SPACE,
+    _SPACE_LEAD_OF_THREE,
+    _THREE_BYTE_SPACES,
+    _TWO_BYTE_SPACES,
+    is_ascii_space,
+    is_space_lead_of_three,
+    squeeze,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -236,6 +245,14 @@ def test_whitespace_table_matches_the_trim_kernel():
     for encoded in (*_TWO_BYTE_SPACES.tolist(), *_THREE_BYTE_SPACES.tolist()):
         table.add(ord(encoded.to_bytes(2 if encoded < 0x10000 else 3, "big").decode()))
     assert table == kernel
+
+
+def test_byte_range_tests_match_the_tables_for_every_byte():
+    octets = np.arange(256, dtype=np.uint8)
+    assert is_ascii_space(octets).tolist() == _ASCII_SPACE.tolist()
+    assert is_space_lead_of_three(octets).tolist() == _SPACE_LEAD_OF_THREE.tolist()
+    three_byte_leads = {code >> 16 for code in _THREE_BYTE_SPACES.tolist()}
+    assert three_byte_leads == set(np.flatnonzero(_SPACE_LEAD_OF_THREE).tolist())
 
 
 # Every character the trim kernel removes, and multi-byte neighbours that it keeps.
