@@ -9,5 +9,8 @@ import os
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("SCARF_ANALYTICS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# numpy's OpenBLAS starts a thread per core that spins after use; exhub does no linear
+# algebra, and its own threads already keep the cores busy.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 __version__ = "0.1.0"
