@@ -33,13 +33,8 @@ def _probe(env: dict[str, str]) -> dict:
 
 
 def test_importing_exhub_turns_analytics_off_and_starts_no_blas_threads():
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("OPENBLAS_NUM_THREADS", "GX_ANALYTICS_ENABLED", "SCARF_ANALYTICS")
-        and k != "DO_NOT_TRACK"
-    }
-    seen = _probe(env)
+    ours = ("OPENBLAS_NUM_THREADS", "GX_ANALYTICS_ENABLED", "SCARF_ANALYTICS", "DO_NOT_TRACK")
+    seen = _probe({k: v for k, v in os.environ.items() if k not in ours})
     assert seen == {"threads": 1, "gx": "False", "scarf": "false", "dnt": "1", "blas": "1"}
 
 
