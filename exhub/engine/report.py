@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from jinja2 import Environment, select_autoescape
@@ -25,6 +26,7 @@ code{font-size:.9em}
 <td class="{{ 'ok' if run.status == 'succeeded' else 'fail' }}">{{ run.status }}</td></tr></table>
 <h2>Row rules 行级规则</h2>
 <p>exhub checked all {{ run.extracted }} rows; Great Expectations re-checked {{ gx_rows }} of them.</p>
+{% if gx_note %}<p class="fail">{{ gx_note }}</p>{% endif %}
 <table><tr><th>rule</th><th>exhub failed rows</th><th>GX unexpected</th><th>GX</th>
 <th>examples (source position)</th></tr>
 {% for r in rules %}<tr><td><code>{{ r.rule_id }}</code></td>
@@ -55,8 +57,13 @@ def write_report(
     gx_rows: int,
     gates: list[dict],
     quarantine_path: str,
+    gx_note: str | None = None,
 ) -> Path:
-    """Write ``validation.json`` (GX's result) and ``validation.html``; return the HTML path."""
+    """Write ``validation.json`` (GX's result) and ``validation.html``; return the HTML path.
+
+    Each file is replaced whole (written aside, then renamed): a report is written again
+    once Great Expectations finishes, and a reader never sees half of one.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     gx_by_rule: dict[str, dict] = {}
     for item in (gx_result or {}).get("results", []):
@@ -76,23 +83,31 @@ def write_report(
                 "examples": examples.get(rule_id, []),
             }
         )
-    (folder / "validation.json").write_text(
-        json.dumps(
-            {
-                "run": run,
-                "rule_counts": rule_counts,
-                "gates": gates,
-                "great_expectations": gx_result,
-            },
-            ensure_ascii=False,
-            indent=1,
-            default=str,
-        )
+    document = {
+        "run": run,
+        "rule_counts": rule_counts,
+        "gates": gates,
+        "great_expectations": gx_result,
+        "great_expectations_note": gx_note,
+    }
+    _replace(
+        folder / "validation.json", json.dumps(document, ensure_ascii=False, indent=1, default=str)
     )
     env = Environment(autoescape=select_autoescape(default=True))
     html = env.from_string(TEMPLATE).render(
-        run=run, rules=rules, gates=gates, gx_rows=gx_rows, quarantine_path=quarantine_path
+        run=run,
+        rules=rules,
+        gates=gates,
+        gx_rows=gx_rows,
+        gx_note=gx_note,
+        quarantine_path=quarantine_path,
     )
     path = folder / "validation.html"
-    path.write_text(html, encoding="utf-8")
+    _replace(path, html)
     return path
+
+
+def _replace(path: Path, text: str) -> None:
+    temp = path.with_name(path.name + ".tmp")
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, path)

@@ -68,6 +68,9 @@ class RunPlan:
     # validate stage then starts the merge's scan early (see ``start_merge_scan``).
     publish_follows: bool = False
     merge_scan: Future | None = None
+    # Set by the validate stage when Great Expectations still runs beside the commit: writes
+    # the report again with its result (the publish stage calls it before closing the run).
+    finish_report: Callable[[], None] | None = None
 
     @property
     def landing(self) -> Path:

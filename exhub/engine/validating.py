@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -35,8 +36,13 @@ from exhub.validate.quarantine import (
 from exhub.validate.row_rules import apply_row_rules, row_rule_ids
 
 EXAMPLES_PER_RULE = 5
+GX_PENDING_NOTE = (
+    "Great Expectations was still checking its sample when the data of this run was committed; "
+    "the run stopped before its result was added to this report."
+)
 # Freed temporaries of the conform kernels are handed back to the system this often.
 TRIM_EVERY_BATCHES = 8
+log = logging.getLogger("exhub.validate")
 _GX_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-suite")
 
 
@@ -282,8 +288,34 @@ def _tombstones(plan: RunPlan, batch: pa.RecordBatch, failures) -> pa.Array | No
     return marked if pc.any(marked).as_py() else None
 
 
-def write_run_report(plan: RunPlan, result: LoopResult, gx_result: dict | None) -> Path:
-    """The auditor's report of this run (JSON + HTML)."""
+def finish_run_report(plan: RunPlan, result: LoopResult) -> Path:
+    """Write the report again with Great Expectations' result, once its suite has finished.
+
+    Used when the suite ran beside the commit. GX reports and does not gate, so a suite that
+    fails here leaves the committed run standing, with the failure in its report.
+    """
+    try:
+        gx_result = result.suite_result()
+    except Exception as exc:
+        log.warning("run %s: Great Expectations failed on its sample: %s", plan.run_id, exc)
+        note = f"Great Expectations failed on its sample: {type(exc).__name__}: {exc}"
+        return write_run_report(plan, result, None, gx_note=note)
+    return write_run_report(plan, result, gx_result)
+
+
+def write_run_report(
+    plan: RunPlan,
+    result: LoopResult,
+    gx_result: dict | None,
+    *,
+    gx_pending: bool = False,
+    gx_note: str | None = None,
+) -> Path:
+    """The auditor's report of this run (JSON + HTML).
+
+    ``gx_pending``: Great Expectations is still running beside the commit; the report says so
+    until :func:`finish_run_report` replaces it (a run killed in between keeps this one).
+    """
     settings, contract, summary = plan.hub.settings, plan.contract, plan.summary
     folder = settings.warehouse_path / "reports" / contract.name / plan.run_id
     return write_report(
@@ -307,4 +339,5 @@ def write_run_report(plan: RunPlan, result: LoopResult, gx_result: dict | None) 
         gx_rows=result.gx_rows,
         gates=summary.gates,
         quarantine_path=str(quarantine_folder(settings.warehouse_path, contract.name, plan.run_id)),
+        gx_note=GX_PENDING_NOTE if gx_pending else gx_note,
     )
