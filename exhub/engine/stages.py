@@ -22,7 +22,12 @@ import pyarrow.parquet as pq
 from connectors import Capability, ReadRequest, load_connector
 from exhub.contracts import Contract, DriftPolicy
 from exhub.engine.run import RunPlan, Timer
-from exhub.engine.validating import conform_and_validate, finish_run_report, write_run_report
+from exhub.engine.validating import (
+    GX_PENDING_NOTE,
+    conform_and_validate,
+    finish_run_report,
+    write_run_report,
+)
 from exhub.errors import GateFailedError, TerminalError
 from exhub.extract import LandingManifest, extract_to_landing, iter_landed, iter_rejects
 from exhub.failpoints import failpoint
@@ -259,7 +264,9 @@ def validate_stage(plan: RunPlan, follow: Iterator[pa.Table] | None = None) -> V
         defer_suite = plan.publish_follows and not failed and result.gx_future is not None
         gx_result = None if defer_suite else result.suite_result()
     summary.status = "gated" if failed else "validated"
-    report = write_run_report(plan, result, gx_result, gx_pending=defer_suite)
+    report = write_run_report(
+        plan, result, gx_result, gx_note=GX_PENDING_NOTE if defer_suite else None
+    )
     if defer_suite:
         plan.finish_report = lambda: finish_run_report(plan, result)
     summary.report = str(report)

@@ -304,17 +304,12 @@ def finish_run_report(plan: RunPlan, result: LoopResult) -> Path:
 
 
 def write_run_report(
-    plan: RunPlan,
-    result: LoopResult,
-    gx_result: dict | None,
-    *,
-    gx_pending: bool = False,
-    gx_note: str | None = None,
+    plan: RunPlan, result: LoopResult, gx_result: dict | None, *, gx_note: str | None = None
 ) -> Path:
-    """The auditor's report of this run (JSON + HTML).
+    """The auditor's report of this run (JSON + HTML); ``gx_note`` says why GX's is missing.
 
-    ``gx_pending``: Great Expectations is still running beside the commit; the report says so
-    until :func:`finish_run_report` replaces it (a run killed in between keeps this one).
+    With ``GX_PENDING_NOTE`` (Great Expectations still runs beside the commit) the report says
+    so until :func:`finish_run_report` replaces it; a run killed in between keeps this one.
     """
     settings, contract, summary = plan.hub.settings, plan.contract, plan.summary
     folder = settings.warehouse_path / "reports" / contract.name / plan.run_id
@@ -339,5 +334,5 @@ def write_run_report(
         gx_rows=result.gx_rows,
         gates=summary.gates,
         quarantine_path=str(quarantine_folder(settings.warehouse_path, contract.name, plan.run_id)),
-        gx_note=GX_PENDING_NOTE if gx_pending else gx_note,
+        gx_note=gx_note,
     )
