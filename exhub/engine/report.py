@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from jinja2 import Environment, select_autoescape
+
+from exhub.files import replace_text
 
 TEMPLATE = """<!doctype html>
 <html lang="zh"><head><meta charset="utf-8">
@@ -90,9 +91,8 @@ def write_report(
         "great_expectations": gx_result,
         "great_expectations_note": gx_note,
     }
-    _replace(
-        folder / "validation.json", json.dumps(document, ensure_ascii=False, indent=1, default=str)
-    )
+    text = json.dumps(document, ensure_ascii=False, indent=1, default=str)
+    replace_text(folder / "validation.json", text)
     env = Environment(autoescape=select_autoescape(default=True))
     html = env.from_string(TEMPLATE).render(
         run=run,
@@ -103,11 +103,5 @@ def write_report(
         quarantine_path=quarantine_path,
     )
     path = folder / "validation.html"
-    _replace(path, html)
+    replace_text(path, html)
     return path
-
-
-def _replace(path: Path, text: str) -> None:
-    temp = path.with_name(path.name + ".tmp")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, path)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from exhub.engine.validating import (
 from exhub.errors import GateFailedError, TerminalError
 from exhub.extract import LandingManifest, extract_to_landing, iter_landed, iter_rejects
 from exhub.failpoints import failpoint
+from exhub.files import replace_text
 from exhub.publish import commit_run, committed_snapshot, ensure_table
 from exhub.publish.commit import start_merge_scan
 from exhub.sources import StreamConfig
@@ -59,9 +59,7 @@ class Validated:
 
     def save(self, folder: Path) -> None:
         """Write atomically into the landing folder."""
-        temp = folder / (VALIDATED + ".tmp")
-        temp.write_text(json.dumps(asdict(self), ensure_ascii=False))
-        os.replace(temp, folder / VALIDATED)
+        replace_text(folder / VALIDATED, json.dumps(asdict(self), ensure_ascii=False))
 
     @classmethod
     def load(cls, folder: Path) -> Validated | None:

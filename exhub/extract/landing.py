@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ import pyarrow.parquet as pq
 
 from connectors.base import POSITION_COLUMN, REJECT_SCHEMA, Connector, KeyPositions, ReadRequest
 from exhub.extract.read_ahead import read_ahead
+from exhub.files import replace_text
 from exhub.parquet import writer_options
 
 MANIFEST = "_manifest.json"
@@ -87,9 +87,7 @@ class LandingManifest:
 
     def save(self, folder: Path) -> None:
         """Write the manifest atomically."""
-        temp = folder / (MANIFEST + ".tmp")
-        temp.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=1))
-        os.replace(temp, folder / MANIFEST)
+        replace_text(folder / MANIFEST, json.dumps(asdict(self), ensure_ascii=False, indent=1))
 
     @classmethod
     def load(cls, folder: Path) -> LandingManifest:
