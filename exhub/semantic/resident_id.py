@@ -169,10 +169,10 @@ def _fast_rows(view: StringBytes, width: int, today: dt.date):
     ok = simple & rest_ok & (given == check if width == 18 else True)
     # An 18-digit number is its own normalized value unless its check character is "x".
     rebuilt = ok & (columns[17] == _LOWER_X) if width == 18 else ok
-    values = strings_from_columns([column[rebuilt] for column in [*body, check]])
-    parts = [(rows[rebuilt], values)]
-    if width == 18:
-        parts.append((rows[ok & ~rebuilt], None))
+    parts = [(rows[ok & ~rebuilt], None)] if width == 18 else []
+    if rebuilt.any():  # rare for 18 digits: skip the 18 column filters when none is
+        values = strings_from_columns([column[rebuilt] for column in [*body, check]])
+        parts.append((rows[rebuilt], values))
     return rows, simple, ok, parts
 
 
