@@ -62,7 +62,9 @@ def test_the_suite_finishes_after_the_commit_and_the_report_has_its_result(
     assert "still checking" not in Path(summary.report).read_text(encoding="utf-8")
 
 
-def test_a_suite_failing_after_the_commit_is_in_the_report_and_the_run_stands(hukou, monkeypatch):
+def test_a_suite_failing_after_the_commit_is_in_the_report_and_the_run_stands(
+    hukou, monkeypatch, caplog
+):
     hub, source, path, _ = hukou
 
     def broken_suite(contract, frame):
@@ -75,6 +77,9 @@ def test_a_suite_failing_after_the_commit_is_in_the_report_and_the_run_stands(hu
     assert report["great_expectations"] is None
     assert "metric provider exploded" in report["great_expectations_note"]
     assert "metric provider exploded" in Path(summary.report).read_text(encoding="utf-8")
+    # Its message may quote sample values: the log names the failure only.
+    assert "Great Expectations failed (ValueError)" in caplog.text
+    assert "metric provider exploded" not in caplog.text
 
 
 def test_a_run_killed_after_its_commit_keeps_a_report_that_says_gx_is_missing(hukou, monkeypatch):
