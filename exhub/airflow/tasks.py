@@ -192,8 +192,8 @@ def extract_task(source_id: str, stream_name: str, **context: Any) -> dict[str, 
         ``run_id`` and ``extracted`` rows, for XCom.
     """
     with gc_pause.paused():
+        from exhub.engine.extracting import extract_stage
         from exhub.engine.run import register, start_plan
-        from exhub.engine.stages import extract_stage
         from exhub.sources import config_hash
 
     with StageRun(context) as run:
@@ -236,7 +236,7 @@ def validate_task(source_id: str, handover: dict[str, Any], **context: Any) -> d
     with gc_pause.paused():
         from exhub.engine.run import resume_plan
         from exhub.engine.stages import validate_stage
-        from exhub.validate.expectations import prewarm
+        from exhub.validate.gx_import import prewarm
 
     prewarm()  # Great Expectations imports while the landing is read and conformed
     with StageRun(context) as run:

@@ -11,16 +11,8 @@ from typing import Annotated
 
 import typer
 
-from exhub.access.requests import (
-    answer_request,
-    parse_expiry,
-    request_access,
-    requests_concerning,
-    revoke_grant,
-)
 from exhub.cli.output import Format, emit_record, emit_rows
 from exhub.engine.hub import Hub
-from exhub.views import ACCESS_COLUMNS, access_request_row
 from shared_catalog import AccessStatus
 
 access_app = typer.Typer(
@@ -58,6 +50,9 @@ def request(
     Unprotected columns of unconditional data are granted at once; everything else waits
     for the owner (`exhub access approve|refuse`).
     """
+    from exhub.access.requests import parse_expiry, request_access
+    from exhub.views import access_request_row
+
     hub = Hub()
     filed = request_access(
         hub,
@@ -72,6 +67,9 @@ def request(
 
 
 def _answer(request_id: int, department: str, reason: str, fmt: Format, *, approve: bool) -> None:
+    from exhub.access.requests import answer_request
+    from exhub.views import access_request_row
+
     answered = answer_request(Hub(), request_id, department, approve=approve, reason=reason)
     emit_record(
         access_request_row(answered), fmt, f"access request {answered.id} ({answered.status})"
@@ -110,6 +108,9 @@ def list_requests(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List access requests, newest first."""
+    from exhub.access.requests import requests_concerning
+    from exhub.views import ACCESS_COLUMNS, access_request_row
+
     hub = Hub()
     found = hub.repository.list_access_requests(dataset_name=dataset, status=status)
     rows = [access_request_row(r) for r in requests_concerning(hub, found, department)]
@@ -125,6 +126,9 @@ def list_grants(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List grants in force: approved, not revoked, not expired."""
+    from exhub.access.requests import requests_concerning
+    from exhub.views import ACCESS_COLUMNS, access_request_row
+
     hub = Hub()
     now = datetime.now().astimezone()
     approved = hub.repository.list_access_requests(
@@ -146,5 +150,8 @@ def revoke(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """Revoke a grant (as the dataset's owner); it ends at the department's next query."""
+    from exhub.access.requests import revoke_grant
+    from exhub.views import access_request_row
+
     revoked = revoke_grant(Hub(), request_id, department, reason=reason)
     emit_record(access_request_row(revoked), fmt, f"grant {revoked.id} revoked")

@@ -7,10 +7,7 @@ from typing import Annotated
 import typer
 
 from exhub.cli.output import Format, emit_record, emit_rows
-from exhub.engine.facts import history as table_history
-from exhub.engine.facts import load_table
 from exhub.engine.hub import Hub
-from exhub.views import DATASET_COLUMNS, dataset_detail, dataset_record, dataset_rows
 
 app = typer.Typer(help="Published datasets (one per shared schema).", no_args_is_help=True)
 FormatOption = Annotated[Format, typer.Option("--format", help="table or json")]
@@ -27,6 +24,8 @@ def list_datasets(department: AsOption = None, fmt: FormatOption = Format.TABLE)
     With --as DEPT: only the datasets listed to that department (不予共享 datasets of other
     departments are not), with its access to each and the columns it sees masked.
     """
+    from exhub.views import DATASET_COLUMNS, dataset_rows
+
     rows = dataset_rows(Hub(), department)
     extra = ["pass_rate"] if department is None else ["access", "masked"]
     emit_rows(rows, DATASET_COLUMNS + extra, fmt, "datasets")
@@ -35,12 +34,18 @@ def list_datasets(department: AsOption = None, fmt: FormatOption = Format.TABLE)
 @app.command("show")
 def show(name: str, department: AsOption = None, fmt: FormatOption = Format.TABLE) -> None:
     """Show a dataset: contract, rows per source, latest runs (--as DEPT: and its access)."""
+    from exhub.views import dataset_detail
+
     emit_record(dataset_detail(Hub(), name, department), fmt, f"dataset {name}")
 
 
 @app.command("history")
 def history(name: str, fmt: FormatOption = Format.TABLE) -> None:
     """Snapshots of a dataset: when, which run, rows added and removed."""
+    from exhub.engine.facts import history as table_history
+    from exhub.engine.facts import load_table
+    from exhub.views import dataset_record
+
     hub = Hub()
     record = dataset_record(hub, name)
     table = load_table(hub, hub.contracts.get(f"{record.name}@{record.current_version}"))

@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from exhub.cli.output import Format, console, dumps
-from exhub.demo.run import run_demo
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
 
@@ -27,6 +26,8 @@ def demo(
             f"--systems must be between 1 and {MAX_SYSTEMS}, got {systems}",
             fix=f"the demo world has {MAX_SYSTEMS} legacy systems",
         )
+    from exhub.demo.run import run_demo
+
     hub = Hub()
     result = run_demo(hub, systems=systems, progress=fmt is Format.TABLE)
     if fmt is Format.JSON:

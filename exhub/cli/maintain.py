@@ -8,7 +8,6 @@ import typer
 
 from exhub.cli.output import Format, emit_rows
 from exhub.engine.hub import Hub
-from exhub.publish.maintenance import maintain as run_maintenance
 
 
 def maintain(
@@ -16,6 +15,8 @@ def maintain(
     fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
 ) -> None:
     """Expire old snapshots (tags kept), compact files (folding in deletes), delete orphans."""
+    from exhub.publish.maintenance import maintain as run_maintenance
+
     reports = run_maintenance(Hub(), dry_run=dry_run)
     rows = [r.as_dict() for r in reports]
     for row in rows:

@@ -6,11 +6,9 @@ from typing import Annotated
 
 import typer
 
-from exhub.audit import record_access
 from exhub.cli.output import Format, emit_rows
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
-from exhub.views import QUARANTINE_COLUMNS, quarantine_table
 
 app = typer.Typer(
     help="Quarantined rows: every failed rule, raw values, source position.", no_args_is_help=True
@@ -26,6 +24,9 @@ def list_rows(
     fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
 ) -> None:
     """List quarantined rows of a dataset (raw values: the listing is audited)."""
+    from exhub.audit import record_access
+    from exhub.views import QUARANTINE_COLUMNS, quarantine_table
+
     hub = Hub()
     table = quarantine_table(hub, dataset, run, rule, limit)
     rows = table.to_pylist() if table is not None else []
@@ -53,6 +54,9 @@ def export(
     """
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
+
+    from exhub.audit import record_access
+    from exhub.views import quarantine_table
 
     hub = Hub()
     table = quarantine_table(hub, dataset, run, rule, None)

@@ -7,14 +7,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 import typer
 
 from exhub.cli.output import Format, dumps, emit_rows
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
-from exhub.query import run_query
 
 
 class QueryFormat(StrEnum):
@@ -54,6 +51,11 @@ def query(
     datasets shared on condition need a grant (`exhub access request`), datasets not shared
     do not exist, and protected columns are masked unless granted.
     """
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from exhub.query import run_query
+
     moment = None
     if as_of:
         try:

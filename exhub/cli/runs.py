@@ -8,7 +8,6 @@ import typer
 
 from exhub.cli.output import Format, emit_record, emit_rows
 from exhub.engine.hub import Hub
-from exhub.views import RUN_COLUMNS, run_detail, run_rows
 
 app = typer.Typer(help="Sync runs: counts per stage, timings, rule results.", no_args_is_help=True)
 FormatOption = Annotated[Format, typer.Option("--format", help="table or json")]
@@ -22,6 +21,8 @@ def list_runs(
     fmt: FormatOption = Format.TABLE,
 ) -> None:
     """List runs, newest first."""
+    from exhub.views import RUN_COLUMNS, run_rows
+
     rows = run_rows(Hub(), source=source, dataset=dataset, limit=limit)
     emit_rows(rows, RUN_COLUMNS, fmt, "runs")
 
@@ -29,4 +30,6 @@ def list_runs(
 @app.command("show")
 def show(run_id: str, fmt: FormatOption = Format.TABLE) -> None:
     """Show one run: counts per stage, timings, rule results, gate, report path."""
+    from exhub.views import run_detail
+
     emit_record(run_detail(Hub(), run_id), fmt, f"run {run_id}")

@@ -11,7 +11,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from exhub.cli.output import Format, console, dumps, emit_record, emit_rows, err_console
-from exhub.discover import discover
 from exhub.discover.check import CHECK_BATCH_SIZE, SourceCheck, check_source
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
@@ -148,6 +147,8 @@ def discover_command(
             fix="choose another --output, or add --force to overwrite it",
             key="--output",
         )
+    from exhub.discover import discover
+
     hub = Hub()
     contracts = [hub.contracts.get(ref) for ref in hub.contracts.refs()]
     found = discover(target, contracts, source_id=source_id, output=output, department=department)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from exhub.cli.output import Format, console, dumps, emit_rows
 from exhub.engine.hub import Hub
-from exhub.engine.sync import RunSummary, register, replay_landing, sync_stream
 from exhub.errors import ConfigError
-from exhub.sources import config_hash, load_source, source_path
-from exhub.validate.expectations import prewarm as prewarm_expectations
+
+if TYPE_CHECKING:
+    from exhub.engine.run import RunSummary
 
 
 def sync_source(
@@ -31,6 +31,9 @@ def sync_source(
     With ``replay``, re-validate and re-publish that run's landing instead of reading the
     source.
     """
+    from exhub.engine.sync import register, replay_landing, sync_stream
+    from exhub.sources import config_hash, load_source, source_path
+
     path = source_path(hub.settings.sources_path, source_id)
     source = load_source(path)
     register(hub, source, config_hash(path))
@@ -115,7 +118,6 @@ def sync(
     ] = False,
 ) -> None:
     """Sync a source system now: extract → conform + validate → publish."""
-    prewarm_expectations()  # started before the catalog and source are opened: a head start
     hub = Hub()
     summaries = sync_source(
         hub,

@@ -16,7 +16,6 @@ import pyarrow as pa
 
 from connectors import POSITION_COLUMN, Connector, ReadRequest, load_connector
 from exhub.contracts import Contract, ContractRegistry
-from exhub.discover.introspect import first_rows
 from exhub.discover.profile import ColumnProfile
 from exhub.errors import ConfigError
 from exhub.sources import SourceConfig, StreamConfig
@@ -176,6 +175,8 @@ def _check_stream(
             timezone=source.timezone,
             options=stream.options,
         )
+        from exhub.discover.introspect import first_rows  # the SQL drivers: on use only
+
         records, rejects = first_rows(connector, request)
     except ConfigError as exc:
         result.error = exc.message + (f" (fix: {exc.fix})" if exc.fix else "")

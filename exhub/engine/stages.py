@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from connectors import Capability, ReadRequest, load_connector
-from exhub.contracts import Contract, DriftPolicy
+from exhub.contracts import DriftPolicy
 from exhub.engine.run import RunPlan, Timer
 from exhub.engine.validating import (
     GX_PENDING_NOTE,
@@ -28,18 +26,15 @@ from exhub.engine.validating import (
     write_run_report,
 )
 from exhub.errors import GateFailedError, TerminalError
-from exhub.extract import LandingManifest, extract_to_landing, iter_landed, iter_rejects
+from exhub.extract import LandingManifest, iter_landed, iter_rejects
 from exhub.failpoints import failpoint
 from exhub.files import replace_text
 from exhub.publish import commit_run, committed_snapshot, ensure_table
 from exhub.publish.commit import start_merge_scan
-from exhub.sources import StreamConfig
-from exhub.sources.secrets import resolve_references
 from exhub.validate.drift import describe_schema, detect_drift
 from exhub.validate.gate import GateResult, evaluate_gate
 
 log = logging.getLogger("exhub.stages")
-MANIFEST = "_manifest.json"
 VALIDATED = "_validated.json"
 
 
@@ -71,16 +66,6 @@ class Validated:
         return validated if all(Path(f).exists() for f in validated.files) else None
 
 
-def key_columns(contract: Contract, stream: StreamConfig) -> tuple[str, ...]:
-    """Source columns that map to the contract's primary key (used for positions)."""
-    keys = []
-    for key in contract.primary_key:
-        mapping = stream.mapping.get(key)
-        if mapping is not None and mapping.from_:
-            keys.append(mapping.from_)
-    return tuple(keys)
-
-
 def committed(plan: RunPlan, table) -> int | None:
     """Snapshot this run committed: from the table's history, else from the run ledger.
 
@@ -99,59 +84,6 @@ def _tombstone_keys(tombstone_files: list[str], key) -> pa.Table | None:
     if not tombstone_files:
         return None
     return pa.concat_tables([pq.read_table(f, columns=list(key)) for f in tombstone_files])
-
-
-def extract_stage(
-    plan: RunPlan, on_part: Callable[[pa.Table], None] | None = None
-) -> LandingManifest:
-    """Read the stream into the landing zone (or reuse this run's completed landing).
-
-    Args:
-        plan: the run.
-        on_part: called with each landed part, so validation can follow the extraction.
-    """
-    with Timer(plan.summary, "extract"):
-        if (plan.landing / MANIFEST).exists():
-            manifest = LandingManifest.load(plan.landing)  # a retry replays its own landing
-        else:
-            source, stream = plan.source, plan.stream
-            options = resolve_references(source.options, where=f"{source.id}.options")
-            connector_class = load_connector(source.connector)
-            connector = connector_class.from_options(options, where=f"source '{source.id}'")
-            request = ReadRequest(
-                source_object=stream.source,
-                key_columns=key_columns(plan.contract, stream),
-                cursor=stream.cursor,
-                watermark=plan.watermark,
-                lookback_seconds=stream.lookback_seconds,
-                batch_size=plan.hub.settings.batch_size,
-                timezone=source.timezone,
-                options=stream.options,
-            )
-            ledgered = Capability.FILE_LEDGER in connector.capabilities
-            plan.extract_started_at = datetime.now(UTC).isoformat()
-            with connector:
-                manifest = extract_to_landing(
-                    connector,
-                    request,
-                    plan.landing,
-                    run_id=plan.run_id,
-                    source_id=source.id,
-                    stream=stream.name,
-                    on_rows=lambda n: plan.tick("extract", n),
-                    ledger_after=connector.ledger_after if ledgered else None,
-                    on_part=on_part,
-                    started_at=plan.extract_started_at,
-                )
-    plan.summary.extracted = manifest.extracted_rows
-    plan.hub.repository.update_run(
-        plan.run_id,
-        extracted_rows=manifest.extracted_rows,
-        landing_bytes=manifest.bytes,
-        timings=plan.summary.timings,
-    )
-    failpoint("after_landing")
-    return manifest
 
 
 def _landed_schema(plan: RunPlan, manifest: LandingManifest) -> list[dict]:

@@ -9,6 +9,8 @@ import shutil
 import threading
 from pathlib import Path
 
+from exhub import gc_pause
+from exhub.engine.extracting import MANIFEST, extract_stage
 from exhub.engine.hub import Hub
 from exhub.engine.run import (
     Progress,
@@ -19,11 +21,10 @@ from exhub.engine.run import (
     register,
     start_plan,
 )
-from exhub.engine.stages import MANIFEST, extract_stage, publish_stage, validate_stage
 from exhub.errors import ConfigError, GateFailedError
 from exhub.extract import landing_folder
 from exhub.sources import SourceConfig, StreamConfig
-from exhub.validate.expectations import prewarm as prewarm_expectations
+from exhub.validate.gx_import import prewarm as prewarm_expectations
 
 __all__ = ["RunSummary", "new_run_id", "register", "replay_landing", "sync_stream"]
 
@@ -37,10 +38,11 @@ def run_stages(hub: Hub, plan: RunPlan) -> RunSummary:
     from exhub.lineage import emit_run_event  # off unless configured; imports nothing heavy
 
     emit_run_event(plan, "START")
-    prewarm_expectations()
     plan.publish_follows = True
     try:
         _extract_and_validate(plan)
+        from exhub.engine.stages import publish_stage  # imported already, beside the extraction
+
         publish_stage(plan)
     except GateFailedError as exc:
         fail_run(hub, plan, exc, status="gated")
@@ -96,6 +98,11 @@ def _extract_and_validate(plan: RunPlan) -> None:
     extractor = threading.Thread(target=produce, name="extract", daemon=True)
     extractor.start()
     try:
+        # What validating and publishing need (pyiceberg, DuckDB, the rule engine, then Great
+        # Expectations) is imported now, while the source is read, not before.
+        with gc_pause.paused():
+            from exhub.engine.stages import validate_stage
+        prewarm_expectations()
         validate_stage(plan, follow=follow())
     except BaseException:
         cancelled.set()

@@ -8,7 +8,6 @@ GX re-checks the same contract independently on the run's conformed rows (up to
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -16,7 +15,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from exhub import gc_pause
 from exhub.contracts.models import Contract
 from exhub.validate.gx_import import import_gx
 
@@ -28,31 +26,6 @@ COMPUTED_SUFFIX = "__ok"
 FLOAT_EXACT_PRECISION = 15
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 5}
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
-
-
-_prewarm_lock = threading.Lock()
-_prewarming: threading.Thread | None = None
-
-
-def prewarm() -> threading.Thread:
-    """Import Great Expectations in the background while the run extracts and conforms.
-
-    Its import alone takes seconds of mostly-Python work; overlapping it with Arrow work
-    (which releases the GIL) takes it off the run's critical path. ``run_suite`` then finds
-    the module loaded (or waits on the import lock). Once per process: later calls return
-    the same thread.
-    """
-    global _prewarming
-    with _prewarm_lock:
-        if _prewarming is None:
-            _prewarming = threading.Thread(target=_import_gx, name="gx-prewarm", daemon=True)
-            _prewarming.start()
-        return _prewarming
-
-
-def _import_gx() -> None:
-    with gc_pause.paused():
-        import_gx()
 
 
 def computed_rule_ids(contract: Contract) -> list[str]:

@@ -19,6 +19,8 @@ import threading
 import types
 from typing import Any
 
+from exhub import gc_pause
+
 DEFERRED = ("scipy.stats", "altair")
 # Reading these means the module is really being used (submodule import, star import).
 LOADING_DUNDERS = {"__path__", "__all__", "__version__"}
@@ -59,3 +61,28 @@ def import_gx() -> types.ModuleType:
     import great_expectations.expectations
 
     return great_expectations
+
+
+_prewarm_lock = threading.Lock()
+_prewarming: threading.Thread | None = None
+
+
+def prewarm() -> threading.Thread:
+    """Import Great Expectations in the background while the run extracts and conforms.
+
+    Its import alone takes seconds of mostly-Python work; overlapping it with Arrow work
+    (which releases the GIL) takes it off the run's critical path. ``run_suite`` then finds
+    the module loaded (or waits on the import lock). Once per process: later calls return
+    the same thread.
+    """
+    global _prewarming
+    with _prewarm_lock:
+        if _prewarming is None:
+            _prewarming = threading.Thread(target=_import_gx, name="gx-prewarm", daemon=True)
+            _prewarming.start()
+        return _prewarming
+
+
+def _import_gx() -> None:
+    with gc_pause.paused():
+        import_gx()

@@ -16,8 +16,9 @@ from exhub import gc_pause
 
 log = logging.getLogger(__name__)
 
-# What a sync imports on its way, beyond the CLI: the engine, every registered connector
-# with its drivers, and DuckDB (merge scans, gates, queries).
+# What commands import on their way (the CLI imports each command's machinery only when it
+# runs): the engine, every registered connector with its drivers, DuckDB (merge scans,
+# gates, queries) and what the listing and access commands read.
 MODULES = (
     "exhub.cli.app",
     "exhub.engine.sync",
@@ -25,6 +26,9 @@ MODULES = (
     "exhub.publish.commit",
     "exhub.publish.maintenance",
     "exhub.query.gateway",
+    "exhub.views",
+    "exhub.access.requests",
+    "exhub.engine.facts",
     "duckdb",
 )
 
@@ -46,7 +50,7 @@ def preload() -> float:
                 load_connector(name)
             except Exception as exc:  # a broken plugin fails its own syncs, not the worker
                 log.warning("connector %s could not be loaded ahead: %s", name, exc)
-    from exhub.validate.expectations import prewarm
+    from exhub.validate.gx_import import prewarm
 
     prewarm().join()
     gc.freeze()

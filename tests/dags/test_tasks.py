@@ -221,16 +221,16 @@ def test_pools_are_created_and_resized_from_max_connections(hukou, hub_home):
 def test_the_validate_task_imports_great_expectations_ahead_of_its_sample(hukou, monkeypatch):
     import gc
 
-    import exhub.validate.expectations as expectations
+    import exhub.validate.gx_import as gx_import
 
     started = []
-    real = expectations.prewarm
+    real = gx_import.prewarm
 
     def recording():
         started.append(gc.isenabled())  # the engine's imports are done, the pause is over
         return real()
 
-    monkeypatch.setattr(expectations, "prewarm", recording)
+    monkeypatch.setattr(gx_import, "prewarm", recording)
     handover = extract_task("ps_hukou", "residents", dag_run=DAG_RUN)
     assert started == []
     validate_task("ps_hukou", handover, dag_run=DAG_RUN)

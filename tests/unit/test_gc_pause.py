@@ -87,8 +87,6 @@ def test_the_cli_imports_and_the_gx_prewarm_run_with_the_collector_paused():
             seen.append(gc.isenabled())
             return real()
         gx_import.import_gx = recording
-        import exhub.validate.expectations as expectations
-        expectations.import_gx = recording
         sys.argv = ["exhub", "--help"]
         from exhub.cli import main
         import builtins
@@ -103,7 +101,7 @@ def test_the_cli_imports_and_the_gx_prewarm_run_with_the_collector_paused():
         except SystemExit:
             pass
         builtins.__import__ = real_import
-        expectations.prewarm().join()
+        gx_import.prewarm().join()
         print(seen, gc.isenabled(), gc.get_freeze_count() > 100_000)
         """
     )

@@ -147,7 +147,7 @@ def test_the_suite_fingerprints_its_frame_once(monkeypatch):
 
 
 def test_prewarming_great_expectations_starts_one_import_per_process():
-    from exhub.validate.expectations import prewarm
+    from exhub.validate.gx_import import prewarm
 
     first = prewarm()
     assert prewarm() is first
