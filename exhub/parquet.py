@@ -8,6 +8,7 @@ column from a sample of the first table makes writes about 40% cheaper and files
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +35,24 @@ def dictionary_columns(table: pa.Table) -> list[str]:
     return chosen
 
 
-def writer_options(table: pa.Table) -> dict[str, Any]:
-    """Keyword arguments for ``pq.write_table`` / ``pq.ParquetWriter`` suited to ``table``."""
-    return {"compression": COMPRESSION, "use_dictionary": dictionary_columns(table)}
+def writer_options(table: pa.Table, *, unrecorded: Collection[str] = ()) -> dict[str, Any]:
+    """Keyword arguments for ``pq.write_table`` / ``pq.ParquetWriter`` suited to ``table``.
+
+    Columns in ``unrecorded`` get no statistics: their smallest and largest values would
+    otherwise sit in every file footer and, through them, in the table's Iceberg metadata.
+    """
+    options: dict[str, Any] = {
+        "compression": COMPRESSION,
+        "use_dictionary": dictionary_columns(table),
+    }
+    if unrecorded:
+        recorded = [name for name in table.column_names if name not in unrecorded]
+        options["write_statistics"] = recorded or False
+    return options
 
 
-def open_writer(where: str | Path, schema: pa.Schema, first: pa.Table) -> pq.ParquetWriter:
+def open_writer(
+    where: str | Path, schema: pa.Schema, first: pa.Table, *, unrecorded: Collection[str] = ()
+) -> pq.ParquetWriter:
     """A writer for a file of several row groups, its options judged on the ``first`` table."""
-    return pq.ParquetWriter(where, schema, **writer_options(first))
+    return pq.ParquetWriter(where, schema, **writer_options(first, unrecorded=unrecorded))

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from exhub.contracts.models import Contract, FieldSpec, Sensitivity, SharingClass
+from exhub.contracts.models import Contract, FieldSpec, SharingClass
 from exhub.engine.hub import Hub
 from exhub.errors import ConfigError
 from exhub.publish.tables import PROVENANCE
@@ -66,7 +66,7 @@ class DatasetAccess:
 
 def is_protected(spec: FieldSpec) -> bool:
     """PII, or graded sensitive (L3) or highly sensitive (L4)."""
-    return spec.pii or spec.sensitivity in (Sensitivity.L3, Sensitivity.L4)
+    return spec.protected
 
 
 def known_department(hub: Hub, department: str) -> str:

@@ -137,6 +137,11 @@ class FieldSpec(Frozen):
             raise ValueError("a PII field needs sensitivity L3 or L4")
         return self
 
+    @property
+    def protected(self) -> bool:
+        """PII, or graded sensitive (L3) or highly sensitive (L4): masked unless granted."""
+        return self.pii or self.sensitivity in (Sensitivity.L3, Sensitivity.L4)
+
     def _check_range(self) -> None:
         assert self.range is not None
         low, high = self.range.min, self.range.max
@@ -271,6 +276,11 @@ class Contract(Frozen):
             if spec.name == name:
                 return spec
         raise KeyError(name)
+
+    @property
+    def protected_columns(self) -> list[str]:
+        """Fields masked unless granted (see ``FieldSpec.protected``)."""
+        return [spec.name for spec in self.fields if spec.protected]
 
     @property
     def ref(self) -> str:

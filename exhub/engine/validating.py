@@ -22,6 +22,7 @@ from exhub.engine.run import RunPlan
 from exhub.errors import ConfigError
 from exhub.memory import return_freed_memory
 from exhub.publish import data_folder, dataset_arrow_schema
+from exhub.publish.tables import unrecorded_columns
 from exhub.semantic import normalize_text
 from exhub.validate.expectations import computed_rule_ids, run_suite, suite_columns, suite_frame
 from exhub.validate.gate import PublishStats, count_true
@@ -183,6 +184,7 @@ def conform_and_validate(
         data_folder(table, plan.source.id),
         f"{plan.run_id}-{secrets.token_hex(3)}",
         dataset_arrow_schema(contract),
+        unrecorded=unrecorded_columns(table),
     )
     quarantine = PartWriter(
         quarantine_folder(settings.warehouse_path, contract.name, plan.run_id),

@@ -24,7 +24,7 @@ from pyiceberg.table import Table
 from exhub.parquet import open_writer
 from exhub.publish.deletes import LiveFile, deleted_positions, live_files, local_path
 from exhub.publish.row_delta import RowDelta
-from exhub.publish.tables import load_table_or_none
+from exhub.publish.tables import load_table_or_none, unrecorded_columns
 
 log = logging.getLogger("exhub.maintenance")
 COMPACT_TARGET_ROWS = 1_000_000
@@ -126,7 +126,7 @@ def _write_compacted(table: Table, files: list[LiveFile]) -> list[str]:
             if writer is not None:
                 writer.close()
             path = folder / f"compact-{datetime.now(UTC):%Y%m%dT%H%M%S}-{len(written)}.parquet"
-            writer = open_writer(path, piece.schema, piece)
+            writer = open_writer(path, piece.schema, piece, unrecorded=unrecorded_columns(table))
             written.append(str(path))
             rows_in_file = 0
         writer.write_table(piece)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import (
+    CommitFailedException,
     NamespaceAlreadyExistsError,
     NoSuchTableError,
     TableAlreadyExistsError,
@@ -41,6 +42,11 @@ PROVENANCE = {
     "_extracted_at": pa.timestamp("us", tz="UTC"),
 }
 RUN_ID_PROPERTY = "exhub.run-id"
+# Iceberg's per-column metrics mode (honoured by pyiceberg, Spark, Trino...). Set to "none" for
+# protected columns: manifests would otherwise keep each data file's smallest and largest
+# name, address or identity number, readable through metadata tables outside any masking.
+METRICS_PREFIX = "write.metadata.metrics.column."
+PROPERTY_COMMIT_ATTEMPTS = 3
 
 
 def iceberg_type(contract_type: str) -> IcebergType:
@@ -97,12 +103,45 @@ def load_table_or_none(catalog: SqlCatalog, contract: Contract) -> Table | None:
         return None
 
 
+def metrics_properties(contract: Contract) -> dict[str, str]:
+    """Table properties that keep the contract's protected columns out of Iceberg's metrics."""
+    return {f"{METRICS_PREFIX}{name}": "none" for name in contract.protected_columns}
+
+
+def unrecorded_columns(table: Table) -> set[str]:
+    """Columns the table keeps no metrics of: their data files get no statistics either."""
+    return {
+        key.removeprefix(METRICS_PREFIX)
+        for key, mode in table.properties.items()
+        if key.startswith(METRICS_PREFIX) and mode == "none"
+    }
+
+
+def _protect_metrics(table: Table, contract: Contract) -> Table:
+    """Add the metrics properties a table created earlier (or by an older contract) lacks.
+
+    Only ever adds: a column once protected stays unrecorded. Two processes may add them at
+    once; the loser finds them set after a refresh.
+    """
+    for _ in range(PROPERTY_COMMIT_ATTEMPTS):
+        wanted = metrics_properties(contract)
+        missing = {k: v for k, v in wanted.items() if table.properties.get(k) != v}
+        if not missing:
+            return table
+        try:
+            with table.transaction() as tx:
+                tx.set_properties(missing)
+        except CommitFailedException:
+            table.refresh()
+    return table
+
+
 def ensure_table(catalog: SqlCatalog, contract: Contract) -> Table:
     """Load the dataset's table, creating namespace and table on first use."""
     namespace, name = contract.iceberg_identifier
     existing = load_table_or_none(catalog, contract)
     if existing is not None:
-        return existing
+        return _protect_metrics(existing, contract)
     with contextlib.suppress(NamespaceAlreadyExistsError):
         catalog.create_namespace(namespace)
     schema = dataset_iceberg_schema(contract)
@@ -117,10 +156,14 @@ def ensure_table(catalog: SqlCatalog, contract: Contract) -> Table:
             (namespace, name),
             schema=schema,
             partition_spec=spec,
-            properties={"write.parquet.compression-codec": "zstd", "exhub.contract": contract.ref},
+            properties={
+                "write.parquet.compression-codec": "zstd",
+                "exhub.contract": contract.ref,
+                **metrics_properties(contract),
+            },
         )
     except TableAlreadyExistsError:
-        return catalog.load_table((namespace, name))
+        return _protect_metrics(catalog.load_table((namespace, name)), contract)
 
 
 def data_folder(table: Table, source_id: str) -> Path:

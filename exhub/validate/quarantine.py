@@ -6,6 +6,7 @@ every failing row (beyond Great Expectations' sample caps) and DuckDB can query 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import reduce
 from pathlib import Path
 
@@ -102,11 +103,20 @@ def quarantine_rejects(
 class PartWriter:
     """Writes tables of one schema as numbered Parquet parts in a folder, lazily."""
 
-    def __init__(self, folder: Path, prefix: str, schema: pa.Schema, max_rows: int = 1_000_000):
+    def __init__(
+        self,
+        folder: Path,
+        prefix: str,
+        schema: pa.Schema,
+        max_rows: int = 1_000_000,
+        *,
+        unrecorded: Collection[str] = (),
+    ):
         self.folder = folder
         self.prefix = prefix
         self.schema = schema
         self.max_rows = max_rows
+        self.unrecorded = unrecorded  # columns written without statistics
         self.files: list[str] = []
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
@@ -128,7 +138,7 @@ class PartWriter:
         self.close()
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{self.prefix}-{len(self.files):05d}.parquet"
-        self._writer = open_writer(path, self.schema, first)
+        self._writer = open_writer(path, self.schema, first, unrecorded=self.unrecorded)
         self.files.append(str(path))
         self._rows_in_file = 0
 
