@@ -124,15 +124,6 @@ class SourceCheck:
         return lines
 
 
-def _key_columns(contract: Contract, stream: StreamConfig) -> tuple[str, ...]:
-    keys = []
-    for key in contract.primary_key:
-        mapping = stream.mapping.get(key)
-        if mapping is not None and mapping.from_:
-            keys.append(mapping.from_)
-    return tuple(keys)
-
-
 def _pii_columns(contract: Contract, stream: StreamConfig) -> set[str]:
     names = {spec.name for spec in contract.fields if spec.pii}
     return {m.from_ for f, m in stream.mapping.items() if f in names and m.from_ is not None}
@@ -168,7 +159,7 @@ def _check_stream(
         contract = contracts.get(stream.target)
         request = ReadRequest(
             source_object=stream.source,
-            key_columns=_key_columns(contract, stream),
+            key_columns=stream.key_columns(contract.primary_key),
             cursor=stream.cursor,
             lookback_seconds=stream.lookback_seconds,
             batch_size=batch_size,

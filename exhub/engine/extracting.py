@@ -13,25 +13,13 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from connectors import Capability, ReadRequest, load_connector
-from exhub.contracts import Contract
 from exhub.engine.run import RunPlan, Timer
 from exhub.extract import LandingManifest, extract_to_landing
 from exhub.extract.landing import MANIFEST
 from exhub.failpoints import failpoint
-from exhub.sources import StreamConfig
 from exhub.sources.secrets import resolve_references
 
-__all__ = ["MANIFEST", "extract_stage", "key_columns"]
-
-
-def key_columns(contract: Contract, stream: StreamConfig) -> tuple[str, ...]:
-    """Source columns that map to the contract's primary key (used for positions)."""
-    keys = []
-    for key in contract.primary_key:
-        mapping = stream.mapping.get(key)
-        if mapping is not None and mapping.from_:
-            keys.append(mapping.from_)
-    return tuple(keys)
+__all__ = ["MANIFEST", "extract_stage"]
 
 
 def extract_stage(
@@ -53,7 +41,7 @@ def extract_stage(
             connector = connector_class.from_options(options, where=f"source '{source.id}'")
             request = ReadRequest(
                 source_object=stream.source,
-                key_columns=key_columns(plan.contract, stream),
+                key_columns=stream.key_columns(plan.contract.primary_key),
                 cursor=stream.cursor,
                 watermark=plan.watermark,
                 lookback_seconds=stream.lookback_seconds,

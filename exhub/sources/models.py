@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -128,6 +129,15 @@ class StreamConfig(Frozen):
     def full_refresh_only(self) -> bool:
         """A stream without a cursor is re-read whole every run."""
         return self.cursor is None
+
+    def key_columns(self, primary_key: Sequence[str]) -> tuple[str, ...]:
+        """Source columns mapped to the contract's primary key (they make rows' positions)."""
+        keys = []
+        for key in primary_key:
+            mapping = self.mapping.get(key)
+            if mapping is not None and mapping.from_:
+                keys.append(mapping.from_)
+        return tuple(keys)
 
 
 class SourceConfig(Frozen):

@@ -87,3 +87,23 @@ def test_binary_and_null_keys_read_as_the_connector_wrote_them():
     rule = KeyPositions("t", ("k", "n"))
     keys = [pa.array([b"\x01\xff", None]), pa.array([7, None], pa.int64())]
     assert rule.build(keys).to_pylist() == ["t k=01ff,n=7", "t k=NULL,n=NULL"]
+
+
+def test_positions_use_the_source_columns_mapped_to_the_key_in_key_order():
+    from exhub.sources import StreamConfig
+
+    stream = StreamConfig.model_validate(
+        {
+            "name": "persons",
+            "source": "RK",
+            "target": "person@1",
+            "mapping": {
+                "name": "XM",
+                "resident_id": "SFZH",
+                "district": {"expr": "coalesce(QH, XZQH)"},
+            },
+        }
+    )
+    assert stream.key_columns(["resident_id", "name"]) == ("SFZH", "XM")
+    # A key filled by an expression has no one source column: positions leave it out.
+    assert stream.key_columns(["district", "resident_id"]) == ("SFZH",)
