@@ -184,7 +184,9 @@ def conform_and_validate(
         data_folder(table, plan.source.id),
         f"{plan.run_id}-{secrets.token_hex(3)}",
         dataset_arrow_schema(contract),
-        unrecorded=unrecorded_columns(table),
+        # The contract's word too: a table whose properties another publisher was still
+        # committing must not get these columns' values in its new files.
+        unrecorded=unrecorded_columns(table) | set(contract.protected_columns),
     )
     quarantine = PartWriter(
         quarantine_folder(settings.warehouse_path, contract.name, plan.run_id),

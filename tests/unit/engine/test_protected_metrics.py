@@ -70,11 +70,11 @@ def test_a_new_table_keeps_no_metrics_of_protected_columns(hub_home):
 
 
 def test_a_table_made_before_gets_the_properties_at_its_next_publish(hub_home, monkeypatch):
-    import exhub.publish.tables as tables
+    from exhub.contracts.models import Contract
 
     hub, source, path, _ = hukou_hub(hub_home, scale=0.05)
-    with monkeypatch.context() as before:  # as exhub did before it set metrics modes
-        before.setattr(tables, "metrics_properties", lambda contract: {})
+    with monkeypatch.context() as before:  # as exhub did before it kept protected columns out
+        before.setattr(Contract, "protected_columns", property(lambda contract: []))
         first = _sync(hub, source, path)
     table = hub.iceberg.load_table(PERSON)
     assert not any(k.startswith(METRICS_PREFIX) for k in table.properties)
@@ -98,6 +98,20 @@ def test_compaction_writes_no_statistics_of_protected_columns(hub_home):
     table = hub.iceberg.load_table(PERSON)
     assert all(Path(f.file_path).name.startswith("compact-") for f in _data_files(table))
     _assert_protected_unrecorded(hub, table)
+
+
+def test_files_leave_protected_columns_out_even_before_the_table_says_so(hub_home, monkeypatch):
+    """A publisher that lost the race to set the properties still writes no protected values."""
+    import exhub.publish.tables as tables
+
+    monkeypatch.setattr(tables, "metrics_properties", lambda contract: {})
+    hub, source, path, _ = hukou_hub(hub_home, scale=0.05)
+    _sync(hub, source, path)
+    table = hub.iceberg.load_table(PERSON)
+    assert not any(k.startswith(METRICS_PREFIX) for k in table.properties)
+    for data_file in _data_files(table):
+        assert not _footer_statistics(data_file.file_path)["resident_id"]
+        assert _footer_statistics(data_file.file_path)["gender"]
 
 
 def test_writer_options_leave_out_only_the_named_columns():
