@@ -37,9 +37,10 @@ from exhub.validate.quarantine import (
 from exhub.validate.row_rules import apply_row_rules, row_rule_ids
 
 EXAMPLES_PER_RULE = 5
+# True whatever became of the publish: a run whose commit failed, or that was killed, keeps it.
 GX_PENDING_NOTE = (
-    "Great Expectations was still checking its sample when the data of this run was committed; "
-    "the run stopped before its result was added to this report."
+    "Great Expectations was still checking its sample when this run went on to publish; "
+    "the run ended before its result was added to this report."
 )
 # Freed temporaries of the conform kernels are handed back to the system this often. Each
 # trim makes the next batches fault their pages in again (and the kernel zero them): every 8
