@@ -13,6 +13,7 @@ SQL may name nothing but those views (``exhub.query.guard``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import duckdb
@@ -26,6 +27,7 @@ from exhub.audit import os_user, record_access
 from exhub.duck import connect as offline_duckdb
 from exhub.engine.hub import Hub
 from exhub.errors import QueryError
+from exhub.interrupts import is_duckdb_interrupt
 from exhub.publish.deletes import LiveFile, live_files, live_rows_sql, referenced_paths
 from exhub.publish.tables import dataset_arrow_schema, load_table_or_none
 from exhub.query.guard import check_department_sql
@@ -202,43 +204,51 @@ def run_query(
             **facts,
         )
 
+    tables: list[str] = []
     try:
-        check_select(sql)
-        if access is not None:
-            check_department_sql(
-                sql,
-                department,
-                readable={name for name, a in access.items() if a.readable},
-                unreadable={name: a.basis for name, a in access.items() if not a.readable},
-            )
-    except QueryError as exc:
-        audit("refused", tables_named(sql), error=exc.message)
-        raise
-    tables = tables_named(sql)
-    named = {t.lower() for t in tables}
-    con = open_query_connection(hub, as_of=as_of, access=access, only=named)
-    try:
-        result = con.sql(sql).to_arrow_table()
-    except (duckdb.InterruptException, RuntimeError) as exc:
-        if not _interrupted(exc):
+        try:
+            check_select(sql)
+            if access is not None:
+                check_department_sql(
+                    sql,
+                    department,
+                    readable={name for name, a in access.items() if a.readable},
+                    unreadable={name: a.basis for name, a in access.items() if not a.readable},
+                )
+        except QueryError as exc:
+            audit("refused", tables_named(sql), error=exc.message)
+            raise
+        tables = tables_named(sql)
+        result = _run_select(hub, sql, tables, as_of=as_of, access=access, audit=audit)
+    except BaseException as exc:
+        # Ctrl-C may land in any DuckDB call (parsing, connecting, planning), not only the
+        # query's own run: each is audited as interrupted and leaves as a KeyboardInterrupt.
+        if not (isinstance(exc, KeyboardInterrupt) or is_duckdb_interrupt(exc)):
             raise
         audit("failed", tables, error="interrupted")
         raise KeyboardInterrupt from None
+    audit("ok", tables, rows=result.num_rows)
+    return result
+
+
+def _run_select(
+    hub: Hub,
+    sql: str,
+    tables: list[str],
+    *,
+    as_of: datetime | None,
+    access: dict[str, DatasetAccess] | None,
+    audit: Callable[..., None],
+) -> pa.Table:
+    con = open_query_connection(hub, as_of=as_of, access=access, only={t.lower() for t in tables})
+    try:
+        return con.sql(sql).to_arrow_table()
     except duckdb.Error as exc:
+        if is_duckdb_interrupt(exc):
+            raise
         audit("failed", tables, error=str(exc))
         raise QueryError(
             f"query failed: {exc}", fix="check table and column names (`exhub datasets list`)"
         ) from exc
     finally:
         con.close()
-    audit("ok", tables, rows=result.num_rows)
-    return result
-
-
-def _interrupted(exc: Exception) -> bool:
-    """Whether DuckDB stopped the query for Ctrl-C.
-
-    DuckDB consumes the pending KeyboardInterrupt itself and raises its own error, a bare
-    RuntimeError("Query interrupted") from some entry points.
-    """
-    return isinstance(exc, duckdb.InterruptException) or str(exc) == "Query interrupted"

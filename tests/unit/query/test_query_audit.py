@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 
+import duckdb
 import pytest
 
 from exhub.engine.sync import sync_stream
@@ -115,3 +116,37 @@ def test_ctrl_c_stops_a_running_query_which_is_audited_as_interrupted(published,
         signal.signal(signal.SIGINT, previous)
     (entry,) = published.repository.list_audit()
     assert entry.detail["outcome"] == "failed" and entry.detail["error"] == "interrupted"
+
+
+def test_ctrl_c_before_the_query_runs_is_audited_as_interrupted_too(published, monkeypatch):
+    """Ctrl-C can land in DuckDB while the statement is still being parsed or checked."""
+    import exhub.query.gateway as gateway
+
+    parsing = threading.Event()
+    name_tables = gateway.tables_named
+
+    def slow_parse(sql):
+        parsing.set()
+        con = duckdb.connect()
+        con.execute("CREATE TABLE person AS SELECT range AS resident_id FROM range(181)")
+        con.sql(LONG_QUERY).fetchall()
+        return name_tables(sql)
+
+    def press_ctrl_c():
+        assert parsing.wait(30)
+        time.sleep(0.3)  # DuckDB is busy inside the parsing step
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(gateway, "tables_named", slow_parse)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    presser = threading.Thread(target=press_ctrl_c)
+    try:
+        presser.start()
+        with pytest.raises(KeyboardInterrupt):
+            run_query(published, "SELECT count(*) FROM person", actor="x")
+    finally:
+        presser.join()
+        signal.signal(signal.SIGINT, previous)
+    (entry,) = published.repository.list_audit()
+    assert entry.detail["outcome"] == "failed" and entry.detail["error"] == "interrupted"
+    assert entry.target == ""  # interrupted before the statement's tables were known
