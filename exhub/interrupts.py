@@ -9,7 +9,21 @@ entry point must stay light, so the class is recognised by name rather than impo
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Protocol
+
 DUCKDB_INTERRUPT_MESSAGE = "Query interrupted"
+
+
+class Interruptible(Protocol):
+    """A DuckDB connection, as far as stopping it goes."""
+
+    def interrupt(self) -> None:
+        """Mark the running query interrupted; DuckDB's threads stop at their next chunk."""
 
 
 def is_duckdb_interrupt(exc: BaseException) -> bool:
@@ -20,3 +34,29 @@ def is_duckdb_interrupt(exc: BaseException) -> bool:
     ):
         return True
     return type(exc) is RuntimeError and str(exc) == DUCKDB_INTERRUPT_MESSAGE
+
+
+@contextmanager
+def ctrl_c_interrupts(connection: Interruptible) -> Iterator[None]:
+    """Make Ctrl-C stop what ``connection`` is running, on every one of DuckDB's threads.
+
+    DuckDB notices Ctrl-C on the thread that waits for the query, then waits for the tasks
+    still running to end, without telling them to stop: a task one of its worker threads
+    took (a single-threaded scan, say) runs on to its end, minutes if the query is long.
+    Here Ctrl-C first marks the connection interrupted, which every task checks between
+    chunks, then goes on as Python's own Ctrl-C. Outside the main thread (where Python never
+    sees signals) this changes nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        connection.interrupt()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -27,7 +27,7 @@ from exhub.audit import os_user, record_access
 from exhub.duck import connect as offline_duckdb
 from exhub.engine.hub import Hub
 from exhub.errors import QueryError
-from exhub.interrupts import is_duckdb_interrupt
+from exhub.interrupts import ctrl_c_interrupts, is_duckdb_interrupt
 from exhub.publish.deletes import LiveFile, live_files, live_rows_sql, referenced_paths
 from exhub.publish.tables import dataset_arrow_schema, load_table_or_none
 from exhub.query.guard import check_department_sql
@@ -242,7 +242,8 @@ def _run_select(
 ) -> pa.Table:
     con = open_query_connection(hub, as_of=as_of, access=access, only={t.lower() for t in tables})
     try:
-        return con.sql(sql).to_arrow_table()
+        with ctrl_c_interrupts(con):
+            return con.sql(sql).to_arrow_table()
     except duckdb.Error as exc:
         if is_duckdb_interrupt(exc):
             raise

@@ -82,12 +82,12 @@ def test_a_limit_below_one_is_a_usage_error(hub_home):
 def test_ctrl_c_ends_a_query_with_code_130_and_no_traceback(queried, after_seconds):
     """Early (start-up, parsing, connecting: DuckDB may catch it first) or late (the query's
     own run): the shell's code, one quiet exit."""
-    # Seconds of hashing in constant memory (181^4 rows: 9 s on a machine where 131^4 took
-    # 2.6 s and ended before the late Ctrl-C); DuckDB checks for Ctrl-C between the tasks of
-    # such a join.
+    # Minutes of hashing in constant memory unless Ctrl-C stops it: DuckDB notices Ctrl-C
+    # between the chunks `range()` yields (a cross product over a small input, one chunk
+    # however many rows it expands into, it would only stop at its end).
     query = (
-        "WITH p AS (SELECT resident_id AS id FROM person LIMIT 181) "
-        "SELECT sum(hash(a.id, b.id, c.id, d.id)) FROM p a, p b, p c, p d"
+        "SELECT sum(hash(p.resident_id, r.range)) "
+        "FROM range(10000000000) r, (SELECT resident_id FROM person LIMIT 10) p"
     )
     environ = {k: v for k, v in os.environ.items() if not k.startswith("EXHUB_")}
     environ["EXHUB_HOME"] = str(queried)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -9,25 +11,21 @@ import duckdb
 import pytest
 
 from exhub.cli import main as cli_main
-from exhub.interrupts import is_duckdb_interrupt
+from exhub.interrupts import ctrl_c_interrupts, is_duckdb_interrupt
 
 pytestmark = pytest.mark.unit
 
-# Seconds of hashing in constant memory; DuckDB checks for interrupts between its tasks.
-LONG_QUERY = (
-    "WITH p AS (SELECT id FROM t) "
-    "SELECT sum(hash(a.id, b.id, c.id, d.id)) FROM p a, p b, p c, p d"
-)
+# Minutes of hashing unless interrupted; DuckDB notices between the chunks `range()` yields.
+LONG_QUERY = "SELECT sum(hash(range)) FROM range(100000000000)"
 
 
 def interrupted_query_error() -> Exception:
     con = duckdb.connect()
-    con.execute("CREATE TABLE t AS SELECT range AS id FROM range(181)")
     threading.Timer(0.3, con.interrupt).start()
     started = time.monotonic()
     try:
         con.sql(LONG_QUERY).fetchall()
-    except Exception as exc:  # noqa: BLE001 - the error DuckDB raises is what is under test
+    except Exception as exc:  # the error DuckDB raises is what is under test
         return exc
     pytest.fail(f"the query ended on its own after {time.monotonic() - started:.1f} s")
 
@@ -74,3 +72,31 @@ def test_the_cli_lets_other_errors_through(monkeypatch):
     monkeypatch.setattr(cli_main, "_run_app", app_fails)
     with pytest.raises(duckdb.CatalogException):
         cli_main.run_here()
+
+
+def test_ctrl_c_marks_the_connection_interrupted_for_every_thread_it_runs_on():
+    """The query runs where Python never sees Ctrl-C: only the connection's mark can stop it."""
+    con = duckdb.connect()
+    outcome: list[BaseException | None] = []
+
+    def run_long_query():
+        try:
+            con.sql(LONG_QUERY).fetchall()
+            outcome.append(None)
+        except Exception as exc:  # DuckDB's own stop is under test
+            outcome.append(exc)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    query = threading.Thread(target=run_long_query)
+    try:
+        with pytest.raises(KeyboardInterrupt), ctrl_c_interrupts(con):
+            query.start()
+            time.sleep(0.3)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(60)  # Ctrl-C ends this wait
+        query.join(60)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert not query.is_alive(), "the query ran on after Ctrl-C"
+    assert outcome and is_duckdb_interrupt(outcome[0])
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler put back
