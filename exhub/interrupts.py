@@ -26,6 +26,25 @@ class Interruptible(Protocol):
         """Mark the running query interrupted; DuckDB's threads stop at their next chunk."""
 
 
+def ended_by_ctrl_c(exc: BaseException) -> bool:
+    """Whether Ctrl-C is what ``exc`` reports, directly or as the cause of another error.
+
+    Besides DuckDB's own errors, a C extension that meets Ctrl-C while Python imports it
+    (DuckDB's does) raises ImportError "from" the KeyboardInterrupt.
+    """
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt) or is_duckdb_interrupt(error):
+            return True
+        seen.add(id(error))
+        if error.__cause__ is not None:
+            error = error.__cause__
+        else:  # ``raise ... from None`` says the error before was dealt with
+            error = None if error.__suppress_context__ else error.__context__
+    return False
+
+
 def is_duckdb_interrupt(exc: BaseException) -> bool:
     """Whether ``exc`` is DuckDB's report of a Ctrl-C (not a failure of the query)."""
     if any(

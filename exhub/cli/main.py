@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from exhub import gc_pause
-from exhub.interrupts import is_duckdb_interrupt
+from exhub.interrupts import ended_by_ctrl_c
 from exhub.worker.client import delegate
 
 EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by SIGINT (128 + 2)
@@ -33,14 +33,14 @@ def run_here() -> None:
     Usage errors (missing argument, unknown option) are Typer's own: it prints the usage and
     exits 2, as SPEC §5 wants for usage errors. Ctrl-C ends the command with the shell's code
     130 and no traceback, whenever it comes (Typer covers the command, this the start-up),
-    also when DuckDB caught it first and raised its own error instead.
+    also when DuckDB caught it first or an extension module turned it into an ImportError.
     """
     try:
         _run_app()
     except KeyboardInterrupt:
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:
-        if is_duckdb_interrupt(exc):
+        if ended_by_ctrl_c(exc):
             sys.exit(EXIT_INTERRUPTED)
         raise
 

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from exhub.cli import main as cli_main
-from exhub.interrupts import ctrl_c_interrupts, is_duckdb_interrupt
+from exhub.interrupts import ctrl_c_interrupts, ended_by_ctrl_c, is_duckdb_interrupt
 
 pytestmark = pytest.mark.unit
 
@@ -58,6 +58,41 @@ def test_the_cli_exits_130_when_duckdb_caught_the_ctrl_c(monkeypatch):
 
     def app_meets_ctrl_c():
         raise caught
+
+    monkeypatch.setattr(cli_main, "_run_app", app_meets_ctrl_c)
+    with pytest.raises(SystemExit) as exited:
+        cli_main.run_here()
+    assert exited.value.code == cli_main.EXIT_INTERRUPTED
+
+
+def import_met_ctrl_c() -> ImportError:
+    # What importing DuckDB's extension raises when Ctrl-C lands in its initialisation.
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as pressed:
+            raise ImportError("Encountered an error while initializing the extension.") from pressed
+    except ImportError as exc:
+        return exc
+
+
+def test_an_error_caused_by_ctrl_c_is_ctrl_c():
+    assert ended_by_ctrl_c(import_met_ctrl_c())
+    assert ended_by_ctrl_c(KeyboardInterrupt())
+    assert ended_by_ctrl_c(interrupted_query_error())
+    try:
+        try:
+            raise interrupted_query_error()
+        except duckdb.Error:
+            raise OSError("closing the connection failed") from None
+    except OSError as cleanup:
+        assert not ended_by_ctrl_c(cleanup)  # `from None`: the Ctrl-C was handled
+    assert not ended_by_ctrl_c(ImportError("No module named 'duckdb'"))
+
+
+def test_the_cli_exits_130_when_ctrl_c_broke_an_import(monkeypatch):
+    def app_meets_ctrl_c():
+        raise import_met_ctrl_c()
 
     monkeypatch.setattr(cli_main, "_run_app", app_meets_ctrl_c)
     with pytest.raises(SystemExit) as exited:
