@@ -2,8 +2,9 @@
 
 The connector is built exactly as a sync builds it (secret references resolved, options
 validated), so a check that passes means the first extract will connect and find its columns.
-Sample values of columns mapped to PII fields are masked (first and last character kept), as
-are unmapped columns whose values look like ID numbers, mobiles or names; the report never
+Sample values of columns mapped to protected fields (PII, or graded L3/L4: what dataset
+masking hides too) are masked (first and last character kept), as are unmapped columns whose
+values look like ID numbers, mobiles or names; the report never
 carries a secret: the target is described by the connector's ``describe``.
 """
 
@@ -124,8 +125,8 @@ class SourceCheck:
         return lines
 
 
-def _pii_columns(contract: Contract, stream: StreamConfig) -> set[str]:
-    names = {spec.name for spec in contract.fields if spec.pii}
+def _protected_columns(contract: Contract, stream: StreamConfig) -> set[str]:
+    names = set(contract.protected_columns)
     return {m.from_ for f, m in stream.mapping.items() if f in names and m.from_ is not None}
 
 
@@ -180,12 +181,12 @@ def _check_stream(
     result.columns = [{"name": n, "type": str(records.schema.field(n).type)} for n in names]
     result.rows_read = records.num_rows
     result.rejects = rejects
-    pii = _pii_columns(contract, stream)
+    masked = _protected_columns(contract, stream)
     mapped = {m.from_ for m in stream.mapping.values()}
-    pii |= {n for n in names if n not in mapped and _looks_personal(records.column(n), n)}
-    result.masked_columns = [n for n in names if n in pii]
+    masked |= {n for n in names if n not in mapped and _looks_personal(records.column(n), n)}
+    result.masked_columns = [n for n in names if n in masked]
     for row in records.slice(0, SAMPLE_SIZE).to_pylist():
-        result.sample.append({n: _display(row[n], n in pii) for n in names})
+        result.sample.append({n: _display(row[n], n in masked) for n in names})
     used = set()
     for target, mapping in stream.mapping.items():
         if mapping.from_ is None:

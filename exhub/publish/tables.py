@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,6 +48,8 @@ RUN_ID_PROPERTY = "exhub.run-id"
 # name, address or identity number, readable through metadata tables outside any masking.
 METRICS_PREFIX = "write.metadata.metrics.column."
 PROPERTY_COMMIT_ATTEMPTS = 3
+
+log = logging.getLogger(__name__)
 
 
 def iceberg_type(contract_type: str) -> IcebergType:
@@ -121,7 +124,9 @@ def _protect_metrics(table: Table, contract: Contract) -> Table:
     """Add the metrics properties a table created earlier (or by an older contract) lacks.
 
     Only ever adds: a column once protected stays unrecorded. Two processes may add them at
-    once; the loser finds them set after a refresh.
+    once; the loser finds them set after a refresh. A table that other commits keep changing
+    may not get them this time: the run's data files leave protected columns out anyway
+    (``write_data_files`` asks the contract too), and the next publish tries again.
     """
     for _ in range(PROPERTY_COMMIT_ATTEMPTS):
         wanted = metrics_properties(contract)
@@ -133,6 +138,12 @@ def _protect_metrics(table: Table, contract: Contract) -> Table:
                 tx.set_properties(missing)
         except CommitFailedException:
             table.refresh()
+    log.warning(
+        "%s: protected columns' metrics properties not set: other commits won %d times; "
+        "this run's files leave those columns out anyway, the next publish tries again",
+        ".".join(contract.iceberg_identifier),
+        PROPERTY_COMMIT_ATTEMPTS,
+    )
     return table
 
 

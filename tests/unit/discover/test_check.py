@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+
 import pytest
 
 from exhub.contracts import ContractRegistry
@@ -35,14 +38,15 @@ def test_truncate_long_values():
     assert truncate("a" * 100) == "a" * 39 + "…"
 
 
-def test_check_reads_one_batch_and_masks_pii(world, registry):
+def test_check_reads_one_batch_and_masks_protected_fields(world, registry):
     source = load_source(world.sources_dir / "ps_hukou.yaml")
     report = check_source(source, registry, batch_size=50)
     assert report.ok and report.problems() == []
     (stream,) = report.streams
     assert stream.rows_read == 50 and stream.rejects == 0
     assert [c["name"] for c in stream.columns][:2] == ["SFZH", "XM"]
-    assert set(stream.masked_columns) == {"SFZH", "XM", "CSRQ", "ZZ", "LXDH"}
+    # PII, the L3 ethnicity (民族), and LXDH: unmapped, but its values look like mobiles
+    assert set(stream.masked_columns) == {"SFZH", "XM", "CSRQ", "MZ", "ZZ", "LXDH"}
     assert len(stream.sample) == 5
     first = stream.sample[0]
     assert first["SFZH"].count("*") == 16 and first["XB"] in ("1", "2", "X")
@@ -51,6 +55,22 @@ def test_check_reads_one_batch_and_masks_pii(world, registry):
         "all_columns_present": True,
         "missing": [],
     }
+
+
+def test_check_masks_graded_sensitive_fields_that_are_not_pii(world, tmp_path):
+    """L3/L4 fields are masked as in the datasets, whether or not they are PII."""
+    schemas = tmp_path / "schemas"
+    shutil.copytree(SHIPPED_SCHEMAS, schemas)
+    for version in (schemas / "population").glob("person.v*.yaml"):
+        text = version.read_text(encoding="utf-8")
+        graded = re.sub(r"(- name: gender\n(?:    .*\n)*?    sensitivity: )L2", r"\1L3", text)
+        assert graded != text
+        version.write_text(graded, encoding="utf-8")
+    source = load_source(world.sources_dir / "ps_hukou.yaml")
+    report = check_source(source, ContractRegistry(schemas), batch_size=50)
+    (stream,) = report.streams
+    assert "XB" in stream.masked_columns
+    assert all(row["XB"] == "*" for row in stream.sample)  # one-character codes
 
 
 def test_missing_mapped_column_is_named_with_its_mapping_key(world, registry, tmp_path):

@@ -89,6 +89,45 @@ def test_a_table_made_before_gets_the_properties_at_its_next_publish(hub_home, m
     _assert_protected_unrecorded(hub, table, written)
 
 
+def test_a_table_whose_property_commits_keep_failing_is_left_for_the_next_publish(
+    hub_home, monkeypatch, caplog
+):
+    """Every attempt loses: the sync goes on, says so, and its files hold no protected values.
+
+    The SQL catalog merges a rival's property change into ours by itself, so a lost commit
+    takes one landing between its reload and its swap; the catalog's own exception stands in.
+    """
+    from pyiceberg.catalog.sql import SqlCatalog
+    from pyiceberg.exceptions import CommitFailedException
+
+    import exhub.publish.tables as tables
+    from exhub.contracts.models import Contract
+
+    hub, source, path, _ = hukou_hub(hub_home, scale=0.05)
+    with monkeypatch.context() as before:
+        before.setattr(Contract, "protected_columns", property(lambda contract: []))
+        _sync(hub, source, path)
+    commit_table = SqlCatalog.commit_table
+    lost = []
+
+    def lose_property_commits(catalog, table, requirements, updates):
+        if any(k.startswith(METRICS_PREFIX) for u in updates for k in getattr(u, "updates", {})):
+            lost.append(updates)
+            raise CommitFailedException("metadata location changed meanwhile")
+        return commit_table(catalog, table, requirements, updates)
+
+    monkeypatch.setattr(SqlCatalog, "commit_table", lose_property_commits)
+    second = _sync(hub, source, path)
+    gave_up = caplog.text.count("other commits won 3 times")  # once per table load
+    assert gave_up and len(lost) == gave_up * tables.PROPERTY_COMMIT_ATTEMPTS
+    table = hub.iceberg.load_table(PERSON)
+    assert not any(k.startswith(METRICS_PREFIX) for k in table.properties)
+    written = [f for f in _data_files(table) if second.run_id in f.file_path]
+    assert written
+    for data_file in written:
+        assert not _footer_statistics(data_file.file_path)["resident_id"]
+
+
 def test_compaction_writes_no_statistics_of_protected_columns(hub_home):
     hub, source, path, _ = hukou_hub(hub_home, scale=0.05, compact_min_files=2)
     for _ in range(3):
