@@ -31,6 +31,7 @@ def maintain(
             "files_compacted",
             "orphans_deleted",
             "orphans_too_young",
+            "key_indexes_deleted",
             "landing_runs_pruned",
         ],
         fmt,

@@ -68,6 +68,8 @@ class RunPlan:
     # validate stage then starts the merge's scan early (see ``start_merge_scan``).
     publish_follows: bool = False
     merge_scan: Future | None = None
+    # ``start_merge_preparation``: the live files and their key indexes, from the run's start.
+    merge_basis: Future | None = None
     # Set by the validate stage when Great Expectations still runs beside the commit: writes
     # the report again with its result (the publish stage calls it before closing the run).
     finish_report: Callable[[], None] | None = None

@@ -30,7 +30,7 @@ from exhub.extract import LandingManifest, iter_landed, iter_rejects
 from exhub.failpoints import failpoint
 from exhub.files import replace_text
 from exhub.publish import commit_run, committed_snapshot, ensure_table
-from exhub.publish.commit import start_merge_scan
+from exhub.publish.commit import start_merge_preparation, start_merge_scan
 from exhub.validate.drift import describe_schema, detect_drift
 from exhub.validate.gate import GateResult, evaluate_gate
 
@@ -128,6 +128,15 @@ def validate_stage(plan: RunPlan, follow: Iterator[pa.Table] | None = None) -> V
     """
     repo, summary = plan.hub.repository, plan.summary
     table = ensure_table(plan.hub.iceberg, plan.contract)
+    merges = plan.publish_follows and not plan.full_refresh
+    if merges and plan.merge_basis is None:
+        # Beside the extraction: the live files and their key indexes need nothing from it.
+        identifier = plan.contract.iceberg_identifier
+        plan.merge_basis = start_merge_preparation(
+            lambda: plan.hub.iceberg.load_table(identifier),
+            source_id=plan.source.id,
+            key=plan.contract.primary_key,
+        )
     first = next(follow, None) if follow is not None else None
     manifest = None
     if first is None:
@@ -164,7 +173,7 @@ def validate_stage(plan: RunPlan, follow: Iterator[pa.Table] | None = None) -> V
         if manifest is None:
             # The followed extraction has finished: its manifest is complete now.
             summary.extracted = LandingManifest.load(plan.landing).extracted_rows
-        if plan.publish_follows and not plan.full_refresh:
+        if merges:
             # Started before the dataset rules are checked, beside them: the scan only
             # reads, and a run the gate stops never uses it.
             key = plan.contract.primary_key
@@ -174,6 +183,7 @@ def validate_stage(plan: RunPlan, follow: Iterator[pa.Table] | None = None) -> V
                 source_id=plan.source.id,
                 key=key,
                 delete_keys=_tombstone_keys(result.tombstones.files, key),
+                prepared=plan.merge_basis,
             )
         previous = repo.last_successful_run(plan.source.id, plan.stream.name)
         gates = evaluate_gate(
@@ -294,6 +304,7 @@ def publish_stage(plan: RunPlan) -> None:
     if plan.finish_report is not None:
         plan.finish_report()  # Great Expectations ran beside the commit
         plan.finish_report = None
+
     summary.status = "succeeded"
     repo.finish_run(
         plan.run_id,

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from pyiceberg.table import Table
 
 from exhub.parquet import open_writer
+from exhub.publish import key_index
 from exhub.publish.deletes import LiveFile, deleted_positions, live_files, local_path
 from exhub.publish.row_delta import RowDelta
 from exhub.publish.tables import load_table_or_none, unrecorded_columns
@@ -44,6 +45,7 @@ class MaintenanceReport:
     files_compacted: int = 0
     orphans_deleted: int = 0
     orphans_too_young: int = 0
+    key_indexes_deleted: int = 0
     landing_runs_pruned: int = 0
 
     def as_dict(self) -> dict:
@@ -139,25 +141,48 @@ def _write_compacted(table: Table, files: list[LiveFile]) -> list[str]:
 def delete_orphans(
     table: Table, guard: timedelta, report: MaintenanceReport, dry_run: bool, now: datetime
 ) -> None:
-    """Delete data files no snapshot references, if older than the guard age."""
+    """Delete data files no snapshot references, if older than the guard age.
+
+    Key indexes go with their data files: an index of a file no snapshot references, one
+    made by a hash function DuckDB no longer has (``key_index.fingerprint``), and an index
+    write a crash left unfinished are deleted too, with the same guard.
+    """
     referenced = set()
     if table.current_snapshot() is not None:
         # Data and delete files: a live delete file is as referenced as the data it masks.
         paths = table.inspect.all_files().column("file_path").to_pylist()
         referenced = {local_path(p) for p in paths}
-    data = Path(local_path(table.location())) / "data"
-    if not data.exists():
+    root = Path(local_path(table.location()))
+    data = root / "data"
+    if data.exists():
+        for path in data.rglob("*.parquet"):
+            if str(path) not in referenced and _old_enough(path, guard, report, now):
+                report.orphans_deleted += 1
+                if not dry_run:
+                    path.unlink()
+    indexes = root / key_index.FOLDER
+    if not indexes.exists():
         return
-    for path in data.rglob("*.parquet"):
-        if str(path) in referenced:
+    for path in indexes.rglob("*"):
+        if not path.is_file() or not _unused_index(path, table, referenced):
             continue
-        age = now - datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        if age < guard:
-            report.orphans_too_young += 1
-            continue
-        report.orphans_deleted += 1
-        if not dry_run:
-            path.unlink()
+        if _old_enough(path, guard, report, now):
+            report.key_indexes_deleted += 1
+            if not dry_run:
+                path.unlink()
+
+
+def _unused_index(path: Path, table: Table, referenced: set[str]) -> bool:
+    if not path.name.endswith(f".{key_index.fingerprint()}{key_index.SUFFIX}"):
+        return True  # a crash's unfinished write, or another hash function's index
+    return str(key_index.data_path_of(path, table.location())) not in referenced
+
+
+def _old_enough(path: Path, guard: timedelta, report: MaintenanceReport, now: datetime) -> bool:
+    if now - datetime.fromtimestamp(path.stat().st_mtime, UTC) >= guard:
+        return True
+    report.orphans_too_young += 1
+    return False
 
 
 def prune_landing(warehouse: Path, older_than: datetime, dry_run: bool) -> int:
