@@ -64,3 +64,19 @@ def published_hub(home: Path, **settings: object):
         register(hub, other, config_hash(other_path))
         sync_stream(hub, other, other.streams[0], source_file=other_path)
     return hub
+
+
+def event_after_call(monkeypatch, owner: object, name: str):
+    """A ``threading.Event`` set each time ``owner.name`` has returned (patched for the test)."""
+    import threading
+
+    done = threading.Event()
+    real = getattr(owner, name)
+
+    def call_then_set(*args, **kwargs):
+        result = real(*args, **kwargs)
+        done.set()
+        return result
+
+    monkeypatch.setattr(owner, name, call_then_set)
+    return done

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 import exhub.engine.stages as stages
 import exhub.engine.validating as validating
 from exhub.engine.sync import sync_stream
-from tests.support import hukou_hub
+from tests.support import event_after_call, hukou_hub
 
 pytestmark = pytest.mark.unit
 
@@ -24,16 +23,7 @@ def hukou(hub_home):
 @pytest.fixture
 def committed(monkeypatch):
     """Set once the run's commit has returned."""
-    done = threading.Event()
-    real = stages.commit_run
-
-    def commit_then_tell(*args, **kwargs):
-        result = real(*args, **kwargs)
-        done.set()
-        return result
-
-    monkeypatch.setattr(stages, "commit_run", commit_then_tell)
-    return done
+    return event_after_call(monkeypatch, stages, "commit_run")
 
 
 def _report(summary) -> dict:

@@ -15,7 +15,7 @@ from exhub.errors import QueryError
 from exhub.interrupts import ctrl_c_interrupts
 from exhub.query import run_query
 from exhub.query.names import tables_named
-from tests.support import hukou_hub
+from tests.support import event_after_call, hukou_hub
 
 pytestmark = pytest.mark.unit
 # Minutes of hashing in constant memory unless Ctrl-C stops it. DuckDB notices Ctrl-C between
@@ -117,15 +117,7 @@ def ctrl_c_once(ready: threading.Event, call) -> float:
 def test_ctrl_c_stops_a_running_query_which_is_audited_as_interrupted(published, monkeypatch):
     import exhub.query.gateway as gateway
 
-    opened = threading.Event()
-    open_connection = gateway.open_query_connection
-
-    def open_and_tell(*args, **kwargs):
-        con = open_connection(*args, **kwargs)
-        opened.set()
-        return con
-
-    monkeypatch.setattr(gateway, "open_query_connection", open_and_tell)
+    opened = event_after_call(monkeypatch, gateway, "open_query_connection")
     waited = ctrl_c_once(opened, lambda: run_query(published, LONG_QUERY, actor="x"))
     assert waited < STOPPED_WITHIN_SECONDS  # stopped, not run to its end
     (entry,) = published.repository.list_audit()
