@@ -25,6 +25,7 @@ from pyiceberg.manifest import (
     ManifestWriterV2,
 )
 from pyiceberg.partitioning import PartitionSpec
+from pyiceberg.schema import Schema
 from pyiceberg.table import Transaction
 from pyiceberg.table.snapshots import Operation, Summary
 from pyiceberg.table.update.snapshot import _OverwriteFiles
@@ -47,7 +48,11 @@ class RowDelta(_OverwriteFiles):
     """One snapshot that adds/removes data files and adds/removes position-delete files."""
 
     def __init__(self, transaction: Transaction, snapshot_properties: dict[str, str]) -> None:
-        has_snapshot = transaction.table_metadata.current_snapshot() is not None
+        # Every ``Transaction.table_metadata`` is a deep copy of the whole metadata, which
+        # grows with each snapshot; pyiceberg's producer asks for one per manifest written
+        # (schema, spec). A row delta changes neither, so one copy serves them all.
+        self._metadata = transaction.table_metadata
+        has_snapshot = self._metadata.current_snapshot() is not None
         super().__init__(
             operation=Operation.OVERWRITE if has_snapshot else Operation.APPEND,
             transaction=transaction,
@@ -56,6 +61,14 @@ class RowDelta(_OverwriteFiles):
         )
         self._added_delete_files: list[DataFile] = []
         self._removed_delete_files: set[DataFile] = set()
+
+    def schema(self) -> Schema:
+        """The table's schema (as when the row delta began: it changes no schema)."""
+        return self._metadata.schema()
+
+    def spec(self, spec_id: int) -> PartitionSpec:
+        """A partition spec of the table (as when the row delta began)."""
+        return self._metadata.specs()[spec_id]
 
     def add_delete_file(self, delete_file: DataFile) -> RowDelta:
         """Add a position-delete file."""
