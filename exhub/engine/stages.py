@@ -304,7 +304,6 @@ def publish_stage(plan: RunPlan) -> None:
     if plan.finish_report is not None:
         plan.finish_report()  # Great Expectations ran beside the commit
         plan.finish_report = None
-
     summary.status = "succeeded"
     repo.finish_run(
         plan.run_id,
