@@ -1,4 +1,4 @@
-"""``exhub maintain``: expire snapshots, compact small files, remove orphans (age-guarded)."""
+"""``exhub maintain``: expire snapshots, compact files, remove orphans and unused key indexes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ def maintain(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="report what would be done")] = False,
     fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.TABLE,
 ) -> None:
-    """Expire old snapshots (tags kept), compact files (folding in deletes), delete orphans."""
+    """Expire old snapshots (tags kept), compact files (folding in deletes), delete orphans.
+
+    Orphans are data files no snapshot references and the merge key indexes of such files,
+    once older than the orphan guard.
+    """
     from exhub.publish.maintenance import maintain as run_maintenance
 
     reports = run_maintenance(Hub(), dry_run=dry_run)

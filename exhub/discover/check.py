@@ -4,8 +4,8 @@ The connector is built exactly as a sync builds it (secret references resolved, 
 validated), so a check that passes means the first extract will connect and find its columns.
 Sample values of columns mapped to protected fields (PII, or graded L3/L4: what dataset
 masking hides too) are masked (first and last character kept), as are unmapped columns whose
-values look like ID numbers, mobiles or names; the report never
-carries a secret: the target is described by the connector's ``describe``.
+values look like ID numbers, mobiles or names; the report never carries a secret: the target
+is described by the connector's ``describe``.
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ def _protect_metrics(table: Table, contract: Contract) -> Table:
     Only ever adds: a column once protected stays unrecorded. Two processes may add them at
     once; the loser finds them set after a refresh. A table that other commits keep changing
     may not get them this time: the run's data files leave protected columns out anyway
-    (``write_data_files`` asks the contract too), and the next publish tries again.
+    (``conform_and_validate`` asks the contract too), and the next publish tries again.
     """
     for _ in range(PROPERTY_COMMIT_ATTEMPTS):
         wanted = metrics_properties(contract)
