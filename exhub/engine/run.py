@@ -65,10 +65,11 @@ class RunPlan:
     accept_drift: bool = False
     extract_started_at: str | None = None
     # Set when this process publishes right after validating (not a separate task): the
-    # validate stage then starts the merge's scan early (see ``start_merge_scan``).
+    # validate stage then scans the merge as it stages rows (see ``RunningMerge``).
     publish_follows: bool = False
     merge_scan: Future | None = None
-    # ``start_merge_preparation``: the live files and their key indexes, from the run's start.
+    # ``start_merge_preparation``: the live files, their key indexes and deletes, from the
+    # run's start.
     merge_basis: Future | None = None
     # Set by the validate stage when Great Expectations still runs beside the commit: writes
     # the report again with its result (the publish stage calls it before closing the run).

@@ -30,7 +30,7 @@ from exhub.extract import LandingManifest, iter_landed, iter_rejects
 from exhub.failpoints import failpoint
 from exhub.files import replace_text
 from exhub.publish import commit_run, committed_snapshot, ensure_table
-from exhub.publish.commit import start_merge_preparation, start_merge_scan
+from exhub.publish.merge_scan import RunningMerge, start_merge_preparation
 from exhub.validate.drift import describe_schema, detect_drift
 from exhub.validate.gate import GateResult, evaluate_gate
 
@@ -160,6 +160,9 @@ def validate_stage(plan: RunPlan, follow: Iterator[pa.Table] | None = None) -> V
             batches = (b for part in chain([first], follow) for b in part.to_batches())
             started_at = plan.extract_started_at
         drift_gate, drop_rows_with = _drift(plan, current_schema)
+        key = plan.contract.primary_key
+        # The merge's lookups follow the staged batches, so they are done when the loop is.
+        merge = RunningMerge(plan.merge_basis, table.location(), key) if merges else None
         result = conform_and_validate(
             plan,
             batches,
@@ -169,21 +172,18 @@ def validate_stage(plan: RunPlan, follow: Iterator[pa.Table] | None = None) -> V
             discard_rows_with=drop_rows_with,
             # Following an extraction, one worker: the extract thread uses the other core.
             workers=1 if manifest is None else 2,
+            on_staged=merge.add if merge is not None else None,
         )
         if manifest is None:
             # The followed extraction has finished: its manifest is complete now.
             summary.extracted = LandingManifest.load(plan.landing).extracted_rows
-        if merges:
-            # Started before the dataset rules are checked, beside them: the scan only
+        if merge is not None:
+            # Finished before the dataset rules are checked, beside them: the scan only
             # reads, and a run the gate stops never uses it.
-            key = plan.contract.primary_key
-            plan.merge_scan = start_merge_scan(
-                table,
+            plan.merge_scan = merge.finish(
                 result.staged.files,
-                source_id=plan.source.id,
-                key=key,
-                delete_keys=_tombstone_keys(result.tombstones.files, key),
-                prepared=plan.merge_basis,
+                plan.source.id,
+                _tombstone_keys(result.tombstones.files, key),
             )
         previous = repo.last_successful_run(plan.source.id, plan.stream.name)
         gates = evaluate_gate(

@@ -180,8 +180,12 @@ def conform_and_validate(
     *,
     discard_rows_with: list[str] = (),
     workers: int = 2,
+    on_staged: Callable[[pa.Table], None] | None = None,
 ) -> LoopResult:
-    """Conform every landed batch, quarantine failing rows and stage the good ones."""
+    """Conform every landed batch, quarantine failing rows and stage the good ones.
+
+    ``on_staged`` is given each batch of good rows once it is staged (the merge's lookups).
+    """
     settings, contract, summary = plan.hub.settings, plan.contract, plan.summary
     conformer = Conformer(contract, plan.stream, where=plan.where, timezone=plan.source.timezone)
     extracted_at = pa.scalar(datetime.fromisoformat(started_at), pa.timestamp("us", "UTC"))
@@ -224,6 +228,8 @@ def conform_and_validate(
         if done.tomb_keys is not None:
             result.tombstones.write(done.tomb_keys)
         staged.write(done.good)
+        if on_staged is not None:
+            on_staged(done.good)
         result.stats.add(done.good)
         if done.quarantine is not None:
             quarantine.write(done.quarantine)

@@ -18,34 +18,37 @@ state before the run or after it, never between:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.exceptions import CommitFailedException, ValidationException
+from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table, TableProperties
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from exhub.errors import CommitConflictError
 from exhub.failpoints import failpoint
-from exhub.publish import key_index
-from exhub.publish.deletes import (
-    LiveFile,
-    deleted_positions,
-    live_files,
-    live_rows_sql,
-    write_position_deletes,
+from exhub.publish.deletes import LiveFile, live_files, live_rows_sql, write_position_deletes
+from exhub.publish.merge_scan import (
+    SCAN_THREADS,
+    FileHits,
+    MergeScan,
+    result_or_none,
+    scan_merge,
 )
 from exhub.publish.row_delta import RowDelta
 from exhub.publish.tables import RUN_ID_PROPERTY, data_folder
 from exhub.validate.gate import bounded_duckdb
 
-SCAN_THREADS = 2
 CONFLICTS = (CommitFailedException, ValidationException)
-_SCAN_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="merge-scan-ahead")
+# A merge adds a delete file per data file it touches, holding only the rows it deletes; a
+# data file with this many already gets one file of all its deleted rows instead. Writing
+# every deleted position again each round grew each round's writes with the rounds since
+# the last compaction; readers open a few more small files until the fold.
+DELETE_FILES_PER_DATA_FILE = 8
 log = logging.getLogger(__name__)
 
 
@@ -66,97 +69,6 @@ def committed_snapshot(table: Table, run_id: str) -> int | None:
         if snapshot.summary is not None and snapshot.summary[RUN_ID_PROPERTY] == run_id:
             return snapshot.snapshot_id
     return None
-
-
-@dataclass
-class FileHits:
-    """Rows of one live data file that a merge deletes."""
-
-    live: LiveFile
-    positions: np.ndarray  # every deleted position of the file afterwards, old and new
-    deleted: int  # newly deleted rows whose key the run does not bring back
-    replaced: int  # newly deleted rows whose key the run brings a new version of
-
-    @property
-    def emptied(self) -> bool:
-        """No live row is left: drop the data file instead of writing deletes for it."""
-        return len(self.positions) >= self.live.data.record_count
-
-
-def _find_hits(
-    table: Table,
-    live: Sequence[LiveFile],
-    files: Sequence[str],
-    key: Sequence[str],
-    delete_keys: pa.Table | None,
-) -> list[FileHits]:
-    """The live rows whose key the staged files bring or ``delete_keys`` delete.
-
-    The run's keys are hashed once and looked up in each live file's key index
-    (``exhub.publish.key_index``; built for a file that has none): no live file's keys are
-    read again, and one file's index is mapped at a time.
-    """
-    columns = ", ".join(f'"{k}"' for k in key)
-    con = bounded_duckdb(threads=SCAN_THREADS)
-    try:
-        deletes = delete_keys is not None and delete_keys.num_rows > 0
-        if not files and not deletes:
-            return []
-        if deletes:
-            con.register("deleted_keys", delete_keys.select(list(key)))
-        if files:
-            con.execute(
-                f"CREATE TEMP TABLE doomed AS SELECT DISTINCT {columns}, true AS _exhub_replaced "
-                "FROM read_parquet(?, hive_partitioning=false)",
-                [list(files)],
-            )
-            if deletes:
-                con.execute(
-                    f"INSERT INTO doomed SELECT DISTINCT {columns}, false FROM deleted_keys "
-                    f"ANTI JOIN doomed USING ({columns})"
-                )
-        else:
-            con.execute(
-                f"CREATE TEMP TABLE doomed AS SELECT DISTINCT {columns}, false AS _exhub_replaced "
-                "FROM deleted_keys"
-            )
-        wanted = key_index.wanted(con, "doomed", key)
-        found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for number, live_file in enumerate(live):
-            index = key_index.ensure(
-                con, table.location(), live_file.path, live_file.data.record_count, key
-            )
-            positions, replaced = key_index.match(index, wanted)
-            del index  # unmapped before the next file's is mapped
-            if positions.size:
-                found[number] = (positions, replaced)
-    finally:
-        con.close()
-    touched = sorted(found)
-    # Reading the touched files' delete files is Parquet I/O that releases the GIL.
-    with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="merge-deletes") as pool:
-        read = pool.map(lambda i: deleted_positions(table, live[i]), touched)
-        known = dict(zip(touched, read, strict=True))
-    hits = []
-    for number in touched:
-        live_file = live[number]
-        rows, again = found[number]
-        already = known[number]
-        if already.size:
-            new = ~_sorted_contains(already, rows)
-            rows, again = rows[new], again[new]
-        if rows.size:
-            brought = int(again.sum())
-            # Each live row matches one doomed key, so ``rows`` holds no repeats.
-            deleted = np.sort(np.concatenate([already, rows]))
-            hits.append(FileHits(live_file, deleted, len(rows) - brought, brought))
-    return hits
-
-
-def _sorted_contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
-    """``np.isin`` for a sorted ``haystack``: a binary search each, no sort of either side."""
-    at = np.searchsorted(haystack, needles)
-    return haystack[np.minimum(at, haystack.size - 1)] == needles
 
 
 def _ensure_name_mapping(tx) -> None:
@@ -203,126 +115,15 @@ def _replace_source(
     return gone, before - gone
 
 
-@dataclass(frozen=True)
-class MergeScan:
-    """The rows a merge deletes, found on one snapshot of the table; nothing is written.
-
-    Valid only for that snapshot, those staged files and that source: ``_merge`` checks all
-    three and scans again when any differs (a concurrent commit, a retry).
-    """
-
-    snapshot_id: int | None
-    files: tuple[str, ...]
-    source_id: str
-    hits: list[FileHits]
-
-    def fits(self, table: Table, files: Sequence[str], source_id: str) -> bool:
-        """True when the scan was made on the table's current snapshot for these files."""
-        snapshot = table.current_snapshot()
-        current = snapshot.snapshot_id if snapshot else None
-        return (self.snapshot_id, self.files, self.source_id) == (
-            current,
-            tuple(files),
-            source_id,
-        )
-
-
-@dataclass(frozen=True)
-class MergeBasis:
-    """One snapshot's live files of a source, each with its key index on disk."""
-
-    snapshot_id: int | None
-    source_id: str
-    live: list[LiveFile]
-
-
-def prepare_merge(table: Table, *, source_id: str, key: Sequence[str]) -> MergeBasis:
-    """List the source's live files and build the key indexes any of them lacks."""
-    snapshot = table.current_snapshot()
-    live = live_files(table, source_id=source_id)
-    con = bounded_duckdb(threads=SCAN_THREADS)
-    try:
-        for live_file in live:
-            path, rows = live_file.path, live_file.data.record_count
-            key_index.ensure(con, table.location(), path, rows, key)
-    finally:
-        con.close()
-    return MergeBasis(snapshot.snapshot_id if snapshot else None, source_id, live)
-
-
-def start_merge_preparation(
-    load_table: Callable[[], Table], *, source_id: str, key: Sequence[str]
-) -> Future:
-    """``prepare_merge`` on the scan's thread, on a table handle of its own.
-
-    A run that merges starts it before its first batch: the live files and their key
-    indexes need nothing from the run, so they are ready when its keys are.
-    """
-    return _SCAN_AHEAD.submit(lambda: prepare_merge(load_table(), source_id=source_id, key=key))
-
-
-def scan_merge(
-    table: Table,
-    files: Sequence[str],
-    *,
-    source_id: str,
-    key: Sequence[str],
-    delete_keys: pa.Table | None,
-    basis: MergeBasis | None = None,
-) -> MergeScan:
-    """Find the live rows of the source whose key the staged files bring or delete.
-
-    ``basis`` (``prepare_merge`` of the same source) spares listing the live files again;
-    the scan then stands for the basis's snapshot, which the commit checks (``fits``).
-    """
-    if basis is None or basis.source_id != source_id:
-        snapshot = table.current_snapshot()
-        live = live_files(table, source_id=source_id)
-        basis = MergeBasis(snapshot.snapshot_id if snapshot else None, source_id, live)
-    # The source's first publish has nothing to merge into.
-    hits = _find_hits(table, basis.live, files, key, delete_keys) if basis.live else []
-    return MergeScan(basis.snapshot_id, tuple(files), source_id, hits)
-
-
-def start_merge_scan(
-    table: Table,
-    files: Sequence[str],
-    *,
-    source_id: str,
-    key: Sequence[str],
-    delete_keys: pa.Table | None,
-    prepared: Future | None = None,
-) -> Future:
-    """``scan_merge`` on a thread, on ``prepared``'s basis, else on the table as it is now.
-
-    A run that validates and publishes in one process starts it while Great Expectations is
-    still checking its sample: the scan is Arrow work and the suite mostly Python, so the two
-    share the cores instead of queuing. The commit uses the scan only if it still fits.
-    """
-
-    def scan() -> MergeScan:
-        basis = _result_or_none(prepared, "merge preparation")
-        if basis is None:
-            table.refresh()
-        return scan_merge(
-            table, files, source_id=source_id, key=key, delete_keys=delete_keys, basis=basis
-        )
-
-    return _SCAN_AHEAD.submit(scan)
-
-
-def _result_or_none(ahead: Future | None, what: str):
-    if ahead is None:
-        return None
-    try:
-        return ahead.result()
-    except Exception:  # done again where it is needed, which raises whatever is really wrong
-        log.debug("%s ahead of the commit failed; doing it again", what, exc_info=True)
-        return None
-
-
 def _prepared_scan(ahead: Future | None) -> MergeScan | None:
-    return _result_or_none(ahead, "merge scan")
+    return result_or_none(ahead, "merge scan")
+
+
+def _write_deletes(table: Table, hit: FileHits, folder) -> tuple[DataFile, bool]:
+    """The hit's new delete file, and whether it folds (replaces) the file's earlier ones."""
+    folds = len(hit.live.deletes) + 1 > DELETE_FILES_PER_DATA_FILE
+    positions = hit.positions if folds else hit.rows
+    return write_position_deletes(table, hit.live, positions, folder), folds
 
 
 def _merge(
@@ -343,18 +144,17 @@ def _merge(
     kept = [hit for hit in hits if not hit.emptied]
     # Parquet writes release the GIL: a 1% change touches every live file of the source.
     with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="merge-deletes") as pool:
-        written = list(
-            pool.map(lambda h: write_position_deletes(table, h.live, h.positions, folder), kept)
-        )
+        written = list(pool.map(lambda h: _write_deletes(table, h, folder), kept))
     with table.transaction() as tx:
         _ensure_name_mapping(tx)
         with RowDelta(tx, properties) as delta:
             for hit in hits:
                 if hit.emptied:
                     delta.drop_live_file(hit.live)
-            for hit, deletes in zip(kept, written, strict=True):
-                for delete_file in hit.live.deletes:
-                    delta.remove_delete_file(delete_file)
+            for hit, (deletes, folds) in zip(kept, written, strict=True):
+                if folds:
+                    for delete_file in hit.live.deletes:
+                        delta.remove_delete_file(delete_file)
                 delta.add_delete_file(deletes)
             delta.add_parquet_files(files)
             failpoint("merge_files_written")

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from exhub.publish.deletes import local_path
 
@@ -162,18 +163,34 @@ class Wanted:
     replaced: np.ndarray  # bool: the run brings the key again (False: deletes it)
 
 
-def wanted(con: duckdb.DuckDBPyConnection, doomed: str, key: Sequence[str]) -> Wanted:
-    """Hash the keys of the relation ``doomed`` (key columns and ``_exhub_replaced``)."""
+def wanted(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    key: Sequence[str],
+    replaced: str = "_exhub_replaced",
+) -> Wanted:
+    """Hash the keys of ``relation``; ``replaced`` (SQL) tells whether the run brings each."""
     first, second, complete = digest_sql(key)
     found = con.execute(
-        f"SELECT {first} AS h1, {second} AS h2, _exhub_replaced FROM {doomed} "
+        f"SELECT {first} AS h1, {second} AS h2, {replaced} AS again FROM {relation} "
         f"WHERE {complete} ORDER BY h1"
     ).fetchnumpy()
     return Wanted(
         np.asarray(found["h1"], np.uint64),
         np.asarray(found["h2"], np.uint64),
-        np.asarray(found["_exhub_replaced"], bool),
+        np.asarray(found["again"], bool),
     )
+
+
+def wanted_keys(
+    con: duckdb.DuckDBPyConnection, keys: pa.Table, key: Sequence[str], *, replaced: bool
+) -> Wanted:
+    """Hash an Arrow table of key columns that the run brings again (or deletes)."""
+    con.register("_exhub_keys", keys)
+    try:
+        return wanted(con, "_exhub_keys", key, "true" if replaced else "false")
+    finally:
+        con.unregister("_exhub_keys")
 
 
 def match(index: np.ndarray, keys: Wanted) -> tuple[np.ndarray, np.ndarray]:

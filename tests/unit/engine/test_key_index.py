@@ -9,12 +9,18 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from exhub.engine.sync import sync_stream
 from exhub.publish import commit_run, key_index
-from exhub.publish.commit import start_merge_preparation, start_merge_scan
 from exhub.publish.maintenance import maintain
+from exhub.publish.merge_scan import (
+    RunningMerge,
+    scan_merge,
+    start_merge_preparation,
+    start_merge_scan,
+)
 from tests.support import hukou_hub
 from tests.unit.engine.test_merge_on_read_keys import KEY, permits, stage, visible  # noqa: F401
 
@@ -219,18 +225,86 @@ def test_maintain_deletes_indexes_of_files_no_snapshot_references(hub_home):
 
 
 def test_the_run_merges_with_what_its_preparation_found(hub_home, monkeypatch):
-    """A sync prepares its merge beside the extraction and its commit uses that scan."""
+    """A sync prepares its merge beside the extraction; its matching and commit use that."""
     import exhub.publish.commit as commit_module
+    import exhub.publish.merge_scan as merge_scan
 
     hub, source, path, _ = hukou_hub(hub_home, scale=0.05)
     sync_stream(hub, source, source.streams[0], source_file=path)
-    rescans = []
-    real = commit_module.scan_merge
-    monkeypatch.setattr(
-        commit_module,
-        "scan_merge",
-        lambda *a, **k: rescans.append(k.get("basis")) or real(*a, **k),
-    )
+    prepared, matched_on, rescans = [], [], []
+    real_prepare, real_add = merge_scan.prepare_merge, merge_scan.KeyMatcher.add
+
+    def preparing(*args, **kwargs):
+        prepared.append(real_prepare(*args, **kwargs))
+        return prepared[-1]
+
+    def adding(self, *args, **kwargs):
+        matched_on.append(self.basis)
+        return real_add(self, *args, **kwargs)
+
+    monkeypatch.setattr(merge_scan, "prepare_merge", preparing)
+    monkeypatch.setattr(merge_scan.KeyMatcher, "add", adding)
+    monkeypatch.setattr(commit_module, "scan_merge", lambda *a, **k: rescans.append(1))
     second = sync_stream(hub, source, source.streams[0], source_file=path)
-    assert rescans and all(basis is not None for basis in rescans)  # the scan ahead only
-    assert second.status == "succeeded"
+    assert len(prepared) == 1 and matched_on and all(b is prepared[0] for b in matched_on)
+    assert rescans == [] and second.status == "succeeded"
+
+
+def _running_merge(table, files, prepared):
+    merge = RunningMerge(prepared, table.location(), KEY)
+    for path in files:
+        merge.add(pq.read_table(path))
+    return merge.finish(files, "s1", None)
+
+
+def test_a_running_merge_finds_what_a_scan_of_the_staged_files_finds(permits):  # noqa: F811
+    contract, table, _ = permits
+    folder = _data_folder(table)
+    first = [("340102", n, f"旧{n}") for n in range(40)]
+    _merge(table, [stage(contract, folder, "r1", first[:25])], "r1")
+    _merge(table, [stage(contract, folder, "r2", first[25:])], "r2")
+    _merge(table, [stage(contract, folder, "r3", [("340102", 3, "新3")])], "r3")
+    again = [("340102", n, f"新{n}") for n in (1, 3, 3, 30, 39)]  # a key twice in the run
+    files = [stage(contract, folder, "r4a", again[:3]), stage(contract, folder, "r4b", again[3:])]
+    prepared = start_merge_preparation(lambda: table, source_id="s1", key=KEY)
+    running = _running_merge(table, files, prepared).result()
+    scanned = scan_merge(table, files, source_id="s1", key=KEY, delete_keys=None)
+    assert [(h.live.path, h.rows.tolist(), h.replaced) for h in running.hits] == [
+        (h.live.path, h.rows.tolist(), h.replaced) for h in scanned.hits
+    ]
+    assert sum(h.replaced for h in running.hits) == 4 and running.fits(table, files, "s1")
+    prepared = start_merge_preparation(lambda: table, source_id="s1", key=KEY)
+    ahead = _running_merge(table, files, prepared)
+    _merge(table, files, "r4", ahead)
+    kept = [row for row in first if row[1] not in (1, 3, 30, 39)]
+    assert visible(table) == sorted(kept + again)
+
+
+def test_a_running_merge_whose_preparation_failed_leaves_the_commit_to_scan(permits):  # noqa: F811
+    contract, table, _ = permits
+    folder = _data_folder(table)
+    _merge(table, [stage(contract, folder, "r1", [("340102", 1, "张三")])], "r1")
+    files = [stage(contract, folder, "r2", [("340102", 1, "张三（新）")])]
+
+    def broken():
+        raise OSError("catalog unreachable")
+
+    ahead = _running_merge(table, files, start_merge_preparation(broken, source_id="s1", key=KEY))
+    with pytest.raises(OSError, match="catalog unreachable"):
+        ahead.result()
+    _merge(table, files, "r2", ahead)
+    assert visible(table) == [("340102", 1, "张三（新）")]
+
+
+def test_a_running_merge_prepared_before_another_commit_is_not_used(permits):  # noqa: F811
+    contract, table, _ = permits
+    folder = _data_folder(table)
+    _merge(table, [stage(contract, folder, "r1", [("340103", 1, "王五")])], "r1")
+    prepared = start_merge_preparation(lambda: table, source_id="s1", key=KEY)
+    prepared.result()
+    _merge(table, [stage(contract, folder, "r2", [("340103", 1, "王五（旧）")])], "r2")
+    files = [stage(contract, folder, "r3", [("340103", 1, "王五（新）")])]
+    ahead = _running_merge(table, files, prepared)
+    assert not ahead.result().fits(table, files, "s1")
+    _merge(table, files, "r3", ahead)
+    assert visible(table) == [("340103", 1, "王五（新）")]

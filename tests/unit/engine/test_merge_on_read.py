@@ -132,19 +132,55 @@ def test_data_and_delete_files_are_file_uris_for_other_iceberg_readers(hukou):
             assert set(named.column("file_path").to_pylist()) == {f.data.file_path}
 
 
-def test_repeated_merges_keep_one_delete_file_per_data_file(hukou):
+def _disjoint_deletes(hub) -> dict[str, int]:
+    """Delete files per data file; asserts no position is in two of a data file's files."""
+    table = table_of(hub)
+    counts = {}
+    for f in live_files(table):
+        positions = deleted_positions(table, f)
+        assert positions.size == f.deleted_rows == len(set(positions.tolist()))
+        counts[f.data.file_path] = len(f.deletes)
+    return counts
+
+
+def test_repeated_merges_add_delete_files_then_fold_them(hukou, monkeypatch):
+    import exhub.publish.commit as commit_module
+
+    monkeypatch.setattr(commit_module, "DELETE_FILES_PER_DATA_FILE", 3)
     hub, sync, change = hukou
     first = sync()
-    for every, offset in ((7, 0), (5, 0), (3, 1)):
+    seen = []
+    for every, offset in ((7, 0), (5, 0), (3, 1), (4, 2), (6, 3)):
         changed = change(every, offset)
         summary = sync()
         assert summary.published >= changed
-        live = live_files(table_of(hub))
-        assert all(len(f.deletes) <= 1 for f in live)
+        counts = _disjoint_deletes(hub)
+        assert max(counts.values()) <= 3
+        seen.append(counts)
         assert_readers_agree(hub, first.published)
+    first_files = [path for path, count in seen[0].items() if count]
+    growth = [[counts[path] for path in first_files] for counts in seen]
+    # Each merge adds a file of its rows to a touched data file; the fourth folds three.
+    assert growth[0] == [1] * len(first_files) and growth[2] == [3] * len(first_files)
+    assert growth[3] == [1] * len(first_files)
     snapshots = history(table_of(hub))
     assert sum(s["added"] - s["removed"] for s in snapshots) == first.published
     assert [s["total"] for s in snapshots] == [first.published] * len(snapshots)
+
+
+def test_a_merge_writes_only_the_rows_it_deletes(hukou):
+    hub, sync, change = hukou
+    sync()
+    change(7)
+    sync()
+    before = {f.data.file_path: f.deletes for f in live_files(table_of(hub))}
+    changed = change(5, 0)
+    sync()
+    for f in live_files(table_of(hub)):
+        earlier = before.get(f.data.file_path, ())
+        assert set(earlier) <= set(f.deletes)  # kept as they were
+        added = [d for d in f.deletes if d not in earlier]
+        assert sum(d.record_count for d in added) <= changed
 
 
 def test_deleted_positions_of_a_delete_file_another_engine_wrote(hukou, tmp_path):
@@ -269,22 +305,42 @@ def test_orphan_sweep_keeps_live_delete_files(hukou):
     assert_readers_agree(hub, first.published)
 
 
-def test_a_sync_in_one_process_scans_the_merge_once_ahead_of_its_commit(hukou, monkeypatch):
+def test_a_sync_matches_each_staged_batch_as_it_goes_and_the_commit_scans_nothing(
+    hub_home, monkeypatch
+):
     import threading
 
     import exhub.publish.commit as commit_module
+    from exhub.publish.merge_scan import KeyMatcher
 
-    hub, sync, change = hukou
+    hub, source, path, world = hukou_hub(hub_home, scale=0.05, batch_size=16)
+
+    def sync():
+        return sync_stream(hub, source, source.streams[0], source_file=path)
+
     first = sync()
-    change(20)
-    threads = []
-    real = commit_module.scan_merge
+    with sqlite3.connect(world.root / "legacy" / "hukou.db") as con:
+        keys = [key for key, _ in gateway_rows(hub)][::2]
+        changed = con.execute(
+            "UPDATE T_RK_JBXX SET ZZ = '新地址', GXSJ = '2030-01-01 00:00:00' "
+            f"WHERE SFZH IN ({','.join('?' * len(keys))})",
+            keys,
+        ).rowcount
+    con.close()
+    matched, rescans = [], []
+    real_add = KeyMatcher.add
 
-    def recording(*args, **kwargs):
-        threads.append(threading.current_thread().name)
-        return real(*args, **kwargs)
+    def recording_add(self, con, keys, *, replaced):
+        matched.append((threading.current_thread().name, keys.num_rows, replaced))
+        return real_add(self, con, keys, replaced=replaced)
 
-    monkeypatch.setattr(commit_module, "scan_merge", recording)
-    sync()
-    assert len(threads) == 1 and threads[0].startswith("merge-scan-ahead")
-    assert_readers_agree(hub, first.published)
+    monkeypatch.setattr(KeyMatcher, "add", recording_add)
+    monkeypatch.setattr(commit_module, "scan_merge", lambda *a, **k: rescans.append(1))
+    second = sync()
+    assert rescans == []  # the commit used the scan made while validating
+    brought = [rows for thread, rows, replaced in matched if replaced]
+    assert len(brought) >= 3 and sum(brought) == second.published  # batch by batch
+    assert all(thread.startswith("merge-scan-ahead") for thread, _, _ in matched)
+    assert second.published >= changed > 40
+    hukou_rows = assert_readers_agree(hub, first.published)
+    assert sum(address == "新地址" for _, address in hukou_rows) == changed

@@ -6,7 +6,7 @@ import pytest
 
 import exhub.publish.commit as commit_module
 from exhub.publish import commit_run
-from exhub.publish.commit import start_merge_scan
+from exhub.publish.merge_scan import start_merge_scan
 from tests.unit.engine.test_merge_on_read_keys import KEY, permits, stage, visible  # noqa: F401
 
 pytestmark = pytest.mark.unit
