@@ -10,12 +10,16 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connectors import Capability, load_connector
 from exhub.contracts import Contract, contract_hash
 from exhub.engine.hub import Hub
 from exhub.extract import landing_folder
 from exhub.sources import SourceConfig, StreamConfig
+
+if TYPE_CHECKING:
+    from exhub.validate.suite_runs import SuiteRun
 
 log = logging.getLogger("exhub.run")
 Progress = Callable[[str, int], None]
@@ -74,6 +78,8 @@ class RunPlan:
     # Set by the validate stage when Great Expectations still runs beside the commit: writes
     # the report again with its result (the publish stage calls it before closing the run).
     finish_report: Callable[[], None] | None = None
+    # Great Expectations' run for this plan, when a process was forked for it at the start.
+    suite_run: SuiteRun | None = None
 
     @property
     def landing(self) -> Path:

@@ -201,7 +201,7 @@ def validate_stage(plan: RunPlan, follow: Iterator[pa.Table] | None = None) -> V
         # publishes next, its suite goes on beside the commit and the report is completed
         # after it: a 1% change is all one GX sample, whose suite would otherwise start only
         # now and hold up the commit (0.4-0.8 s of a 1.9 s incremental run).
-        defer_suite = plan.publish_follows and not failed and result.gx_future is not None
+        defer_suite = plan.publish_follows and not failed and result.suite.started
         gx_result = None if defer_suite else result.suite_result()
     summary.status = "gated" if failed else "validated"
     report = write_run_report(

@@ -25,6 +25,7 @@ from exhub.errors import ConfigError, GateFailedError
 from exhub.extract import landing_folder
 from exhub.sources import SourceConfig, StreamConfig
 from exhub.validate.gx_import import prewarm as prewarm_expectations
+from exhub.validate.suite_runs import fork_suite_run
 
 __all__ = ["RunSummary", "new_run_id", "register", "replay_landing", "sync_stream"]
 
@@ -95,6 +96,8 @@ def _extract_and_validate(plan: RunPlan) -> None:
                 raise item
             yield item
 
+    # Before the run's first thread: a process forked later would copy held locks.
+    plan.suite_run = fork_suite_run(plan.contract)
     extractor = threading.Thread(target=produce, name="extract", daemon=True)
     extractor.start()
     try:
@@ -105,6 +108,8 @@ def _extract_and_validate(plan: RunPlan) -> None:
         prewarm_expectations()
         validate_stage(plan, follow=follow())
     except BaseException:
+        if plan.suite_run is not None:
+            plan.suite_run.abandon()
         cancelled.set()
         while extractor.is_alive():  # unblock a producer waiting on a full queue
             with contextlib.suppress(queue.Empty):

@@ -6,12 +6,11 @@ import logging
 import secrets
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -24,7 +23,7 @@ from exhub.memory import return_freed_memory
 from exhub.publish import data_folder, dataset_arrow_schema
 from exhub.publish.tables import unrecorded_columns
 from exhub.semantic import normalize_text
-from exhub.validate.expectations import computed_rule_ids, run_suite, suite_columns, suite_frame
+from exhub.validate.expectations import computed_rule_ids, suite_columns, suite_table
 from exhub.validate.gate import PublishStats, count_true
 from exhub.validate.quarantine import (
     QUARANTINE_SCHEMA,
@@ -35,6 +34,7 @@ from exhub.validate.quarantine import (
     quarantine_rows,
 )
 from exhub.validate.row_rules import apply_row_rules, row_rule_ids
+from exhub.validate.suite_runs import SuiteRun, ThreadSuiteRun
 
 EXAMPLES_PER_RULE = 5
 # True whatever became of the publish: a run whose commit failed, or that was killed, keeps it.
@@ -49,7 +49,6 @@ GX_PENDING_NOTE = (
 # Rarely still, so a long run's freed memory goes back now and then.
 TRIM_EVERY_BATCHES = 64
 log = logging.getLogger("exhub.validate")
-_GX_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-suite")
 
 
 @dataclass
@@ -59,35 +58,18 @@ class LoopResult:
     staged: PartWriter
     stats: PublishStats
     tombstones: PartWriter
-    gx_frames: list[pd.DataFrame] = field(default_factory=list)
+    suite: SuiteRun
     examples: dict[str, list[str]] = field(default_factory=dict)
     quarantined: int = 0
-    gx_rows: int = 0
-    gx_future: Future | None = None
 
-    def start_suite(self, contract) -> None:
-        """Hand the sample to Great Expectations on a thread, once, and let the frames go.
-
-        GX is pandas and mostly Python; started as soon as its sample is complete it overlaps
-        the rest of the loop instead of lengthening the run's tail.
-        """
-        if self.gx_future is not None or not self.gx_frames:
-            return
-        frame = pd.concat(self.gx_frames, ignore_index=True)
-        self.gx_frames = []
-        self.gx_future = _GX_POOL.submit(_suite_then_trim, contract, frame)
+    @property
+    def gx_rows(self) -> int:
+        """Rows handed to Great Expectations."""
+        return self.suite.rows
 
     def suite_result(self) -> dict | None:
         """Great Expectations' result (waits for it), or None when no row was sampled."""
-        return self.gx_future.result() if self.gx_future is not None else None
-
-
-def _suite_then_trim(contract, frame: pd.DataFrame) -> dict:
-    try:
-        return run_suite(contract, frame)
-    finally:
-        del frame
-        return_freed_memory()  # GX's pandas temporaries are gone; give their pages back
+        return self.suite.result()
 
 
 def _key_schema(contract) -> pa.Schema:
@@ -110,7 +92,7 @@ def _gx_sample(
     result: LoopResult, conformed, failures, take: int, computed: set[str], columns: list[str]
 ) -> None:
     failed = {f.rule_id: f.mask.slice(0, take) for f in failures if f.rule_id in computed}
-    result.gx_frames.append(suite_frame(conformed.values.slice(0, take), computed, failed, columns))
+    result.suite.add(suite_table(conformed.values.slice(0, take), computed, failed, columns))
 
 
 @dataclass
@@ -208,6 +190,8 @@ def conform_and_validate(
         staged=staged,
         stats=PublishStats.for_contract(contract),
         tombstones=PartWriter(plan.landing, "_tombstones", _key_schema(contract)),
+        # Started before the run's threads where it can be (see ``suite_runs``).
+        suite=plan.suite_run or ThreadSuiteRun(contract),
     )
     for stale in plan.landing.glob("_tombstones-*.parquet"):
         stale.unlink()
@@ -245,9 +229,8 @@ def conform_and_validate(
         if result.gx_rows < settings.gx_max_rows:
             take = min(settings.gx_max_rows - result.gx_rows, rows)
             _gx_sample(result, conformed, failures, take, computed, gx_columns)
-            result.gx_rows += take
             if result.gx_rows >= settings.gx_max_rows:
-                result.start_suite(contract)
+                result.suite.start()
         plan.tick("validate", rows)
         if batches_done % TRIM_EVERY_BATCHES == 0:
             return_freed_memory()
@@ -265,7 +248,7 @@ def conform_and_validate(
         known = result.examples.setdefault(rule, [])
         known += rejected.column(POSITION_COLUMN).to_pylist()[: EXAMPLES_PER_RULE - len(known)]
         plan.tick("validate", rejected.num_rows)
-    result.start_suite(contract)
+    result.suite.start()
     staged.close()
     quarantine.close()
     result.tombstones.close()

@@ -106,8 +106,9 @@ def deleted_positions(table: Table, live: LiveFile) -> np.ndarray:
     for delete_file in live.deletes:
         # File-scoped (as exhub writes them): the positions alone, no path compared per row.
         scoped = _only_for(delete_file, live.data.file_path)
+        # ParquetFile reads one small file in half the time read_table (datasets) takes.
         with table.io.new_input(delete_file.file_path).open() as handle:
-            rows = pq.read_table(handle, columns=["pos"] if scoped else ["file_path", "pos"])
+            rows = pq.ParquetFile(handle).read(columns=["pos"] if scoped else ["file_path", "pos"])
         if not scoped:  # written by another engine: it may cover several data files
             rows = rows.filter(pc.equal(rows.column("file_path"), live.data.file_path))
         parts.append(rows.column("pos").to_numpy().astype(np.int64, copy=False))

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,13 +39,13 @@ def computed_rule_ids(contract: Contract) -> list[str]:
     return ids
 
 
-def suite_frame(
+def suite_table(
     values: pa.Table,
     computed: Iterable[str],
     failed: Mapping[str, pa.Array],
     columns: Iterable[str],
-) -> pd.DataFrame:
-    """The pandas frame GX validates: the conformed ``columns`` the suite reads, and flags.
+) -> pa.Table:
+    """What GX validates, in Arrow: the conformed ``columns`` the suite reads, and flags.
 
     Each rule of ``computed`` (``computed_rule_ids``) becomes a ``<rule>__ok`` column: False
     where its mask in ``failed`` is True, True everywhere else (and where it has no mask).
@@ -55,12 +56,22 @@ def suite_frame(
     for index, field in enumerate(values.schema):
         if pa.types.is_decimal(field.type) and field.type.precision <= FLOAT_EXACT_PRECISION:
             values = values.set_column(index, field.name, pc.cast(values[index], pa.float64()))
-    frame = values.to_pandas()
+    everywhere = pa.array(np.ones(values.num_rows, bool))
     for rule_id in computed:
         mask = failed.get(rule_id)
-        ok = True if mask is None else ~pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
-        frame[rule_id + COMPUTED_SUFFIX] = ok
-    return frame
+        ok = everywhere if mask is None else pc.invert(pc.fill_null(mask, False))
+        values = values.append_column(rule_id + COMPUTED_SUFFIX, ok)
+    return values
+
+
+def suite_frame(
+    values: pa.Table,
+    computed: Iterable[str],
+    failed: Mapping[str, pa.Array],
+    columns: Iterable[str],
+) -> pd.DataFrame:
+    """``suite_table`` as the pandas frame GX reads."""
+    return suite_table(values, computed, failed, columns).to_pandas()
 
 
 def expectation_specs(contract: Contract) -> list[tuple[str, dict[str, Any]]]:

@@ -83,6 +83,13 @@ def prewarm() -> threading.Thread:
         return _prewarming
 
 
+def is_loaded() -> bool:
+    """Great Expectations is imported in full in this process (no import still running)."""
+    with _prewarm_lock:
+        importing = _prewarming is not None and _prewarming.is_alive()
+    return not importing and "great_expectations.expectations" in sys.modules
+
+
 def _import_gx() -> None:
     with gc_pause.paused():
         import_gx()

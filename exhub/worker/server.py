@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from exhub.errors import ConfigError
+from exhub.forking import fork_safe
 from exhub.worker.client import STDIO, receive_message, send_message
 
 log = logging.getLogger(__name__)
@@ -213,7 +214,8 @@ def _child(conn: socket.socket) -> int:
     os.environ.update(request["env"])
     _fresh_streams()
     send_message(conn, {"pid": os.getpid()})
-    threading.Thread(target=_exit_with_caller, args=(conn,), daemon=True).start()
+    # Fork-safe: it only waits in recv() (a sync forks its Great Expectations process).
+    fork_safe(threading.Thread(target=_exit_with_caller, args=(conn,), daemon=True)).start()
     code = run_command(request["argv"])
     sys.stdout.flush()
     sys.stderr.flush()

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 import exhub.engine.stages as stages
+import exhub.engine.sync as sync
 import exhub.engine.validating as validating
+import exhub.validate.expectations as expectations
 from exhub.engine.sync import sync_stream
 from tests.support import event_after_call, hukou_hub
 
@@ -16,7 +18,10 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def hukou(hub_home):
+def hukou(hub_home, monkeypatch):
+    # The suite on its thread, whatever this process has imported: the tests wait on events
+    # and replace the suite in this process (``test_suite_process`` covers the fork).
+    monkeypatch.setattr(sync, "fork_suite_run", lambda contract: None)
     return hukou_hub(hub_home, scale=0.05)
 
 
@@ -35,14 +40,14 @@ def test_the_suite_finishes_after_the_commit_and_the_report_has_its_result(
 ):
     hub, source, path, _ = hukou
     seen = {}
-    real = validating.run_suite
+    real = expectations.run_suite
 
     def suite_waiting_for_the_commit(contract, frame):
         # Under the old order the commit waited for this suite: the wait would time out.
         seen["commit_first"] = committed.wait(timeout=20)
         return real(contract, frame)
 
-    monkeypatch.setattr(validating, "run_suite", suite_waiting_for_the_commit)
+    monkeypatch.setattr(expectations, "run_suite", suite_waiting_for_the_commit)
     summary = sync_stream(hub, source, source.streams[0], source_file=path, full_refresh=True)
     assert seen == {"commit_first": True}
     assert summary.status == "succeeded"
@@ -60,7 +65,7 @@ def test_a_suite_failing_after_the_commit_is_in_the_report_and_the_run_stands(
     def broken_suite(contract, frame):
         raise ValueError("metric provider exploded")
 
-    monkeypatch.setattr(validating, "run_suite", broken_suite)
+    monkeypatch.setattr(expectations, "run_suite", broken_suite)
     summary = sync_stream(hub, source, source.streams[0], source_file=path, full_refresh=True)
     assert summary.status == "succeeded" and summary.published > 0
     report = _report(summary)
