@@ -38,6 +38,13 @@ POSITION_DELETE_SCHEMA = pa.schema(
     ]
 )
 
+_WRITTEN_SCHEMA = pa.schema(
+    [
+        POSITION_DELETE_SCHEMA.field("file_path").with_type(pa.dictionary(pa.int32(), pa.string())),
+        POSITION_DELETE_SCHEMA.field("pos"),
+    ]
+)
+
 
 def local_path(uri: str) -> str:
     """A warehouse file's path on this machine (from a ``file://`` URI or a bare path)."""
@@ -131,16 +138,16 @@ def write_position_deletes(
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"delete-{secrets.token_hex(8)}.parquet"
     positions = np.sort(positions.astype(np.int64, copy=False))
-    rows = pa.table(
-        {
-            "file_path": pa.array([live.data.file_path], pa.string()).take(
-                pa.array(np.zeros(len(positions), np.int64))
-            ),
-            "pos": pa.array(positions, pa.int64()),
-        },
-        schema=POSITION_DELETE_SCHEMA,
+    # The path, the same in every row, goes in as a one-entry dictionary: Parquet stores it
+    # dictionary-encoded either way, but repeating the string first took 0.28 s for 300k
+    # positions (0.01 s so). Without the Arrow schema readers see the plain string column.
+    path = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(len(positions), np.int32)), pa.array([live.data.file_path])
     )
-    pq.write_table(rows, target, compression="zstd", use_dictionary=["file_path"])
+    rows = pa.Table.from_arrays([path, pa.array(positions, pa.int64())], schema=_WRITTEN_SCHEMA)
+    pq.write_table(
+        rows, target, compression="zstd", use_dictionary=["file_path"], store_schema=False
+    )
     path_bytes = to_bytes(StringType(), live.data.file_path)
     return DataFile.from_args(
         content=DataFileContent.POSITION_DELETES,

@@ -130,6 +130,8 @@ def test_data_and_delete_files_are_file_uris_for_other_iceberg_readers(hukou):
         for d in f.deletes:
             named = pq.read_table(d.file_path.removeprefix("file://"))
             assert set(named.column("file_path").to_pylist()) == {f.data.file_path}
+            # Iceberg's position-delete schema: a required string path and position, ids kept.
+            assert named.schema.equals(POSITION_DELETE_SCHEMA, check_metadata=True)
 
 
 def _disjoint_deletes(hub) -> dict[str, int]:
