@@ -42,6 +42,7 @@ SCAN_THREADS = 2
 PENDING_BATCHES = 8
 _KEY_ROWS_PER_READ = 262_144
 _SCAN_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="merge-scan-ahead")
+_scan_thread = threading.local()
 log = logging.getLogger(__name__)
 
 
@@ -102,17 +103,25 @@ class MergeScan:
         )
 
 
-def prepare_merge(table: Table, *, source_id: str, key: Sequence[str]) -> MergeBasis:
+def prepare_merge(
+    table: Table,
+    *,
+    source_id: str,
+    key: Sequence[str],
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> MergeBasis:
     """List the source's live files, build the key indexes they lack, read their deletes."""
     snapshot = table.current_snapshot()
     live = live_files(table, source_id=source_id)
-    con = bounded_duckdb(threads=SCAN_THREADS)
+    own = con is None
+    con = bounded_duckdb(threads=SCAN_THREADS) if own else con
     try:
         for live_file in live:
             path, rows = live_file.path, live_file.data.record_count
             key_index.ensure(con, table.location(), path, rows, key)
     finally:
-        con.close()
+        if own:
+            con.close()
     # Reading delete files is Parquet I/O that releases the GIL.
     with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="merge-deletes") as pool:
         deleted = list(pool.map(lambda f: deleted_positions(table, f), live))
@@ -212,6 +221,14 @@ def scan_merge(
     return MergeScan(basis.snapshot_id, tuple(files), source_id, matcher.hits())
 
 
+def _scan_connection() -> duckdb.DuckDBPyConnection:
+    """The scan thread's DuckDB connection, kept for the process (a connect costs 20 ms)."""
+    con = getattr(_scan_thread, "con", None)
+    if con is None:
+        con = _scan_thread.con = bounded_duckdb(threads=SCAN_THREADS)
+    return con
+
+
 def start_merge_preparation(
     load_table: Callable[[], Table], *, source_id: str, key: Sequence[str]
 ) -> Future:
@@ -220,7 +237,9 @@ def start_merge_preparation(
     A run that merges starts it before its first batch: the basis needs nothing from the
     run, so it is ready when the run's first keys are.
     """
-    return _SCAN_AHEAD.submit(lambda: prepare_merge(load_table(), source_id=source_id, key=key))
+    return _SCAN_AHEAD.submit(
+        lambda: prepare_merge(load_table(), source_id=source_id, key=key, con=_scan_connection())
+    )
 
 
 def start_merge_scan(
@@ -258,7 +277,6 @@ class RunningMerge:
         self._location = table_location
         self._key = list(key)
         self._matcher: KeyMatcher | None = None
-        self._con: duckdb.DuckDBPyConnection | None = None
         self._error: BaseException | None = None
         self._room = threading.BoundedSemaphore(PENDING_BATCHES)
 
@@ -268,13 +286,12 @@ class RunningMerge:
         if self._matcher is None:
             basis = self._prepared.result()
             self._matcher = KeyMatcher(basis, self._location, self._key)
-            self._con = bounded_duckdb(threads=SCAN_THREADS)
         return self._matcher
 
     def _match(self, keys: pa.Table, replaced: bool) -> None:
         try:
             if self._error is None:
-                self._matcher_or_raise().add(self._con, keys, replaced=replaced)
+                self._matcher_or_raise().add(_scan_connection(), keys, replaced=replaced)
         except BaseException as exc:  # kept for finish(); the commit then scans again
             self._error = exc
         finally:
@@ -290,17 +307,13 @@ class RunningMerge:
         """The ``MergeScan`` of every batch added and the source's deleted keys."""
 
         def result() -> MergeScan:
-            try:
-                matcher = self._matcher_or_raise()
-                if delete_keys is not None and matcher.basis.live:
-                    matcher.add(self._con, delete_keys.select(self._key), replaced=False)
-                basis = matcher.basis
-                if basis.source_id != source_id:
-                    raise ValueError(f"prepared for {basis.source_id}, not {source_id}")
-                return MergeScan(basis.snapshot_id, tuple(files), source_id, matcher.hits())
-            finally:
-                if self._con is not None:
-                    self._con.close()
+            matcher = self._matcher_or_raise()
+            if delete_keys is not None and matcher.basis.live:
+                matcher.add(_scan_connection(), delete_keys.select(self._key), replaced=False)
+            basis = matcher.basis
+            if basis.source_id != source_id:
+                raise ValueError(f"prepared for {basis.source_id}, not {source_id}")
+            return MergeScan(basis.snapshot_id, tuple(files), source_id, matcher.hits())
 
         return _SCAN_AHEAD.submit(result)
 
