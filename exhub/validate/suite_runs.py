@@ -12,6 +12,7 @@ core. Elsewhere the fork would have to import GX itself, so the thread stays.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import sys
@@ -63,15 +64,15 @@ class SuiteRun:
         """The run ended without wanting the result."""
 
 
-def _validate(contract, tables: list[pa.Table]) -> dict:
+def _validate(contract, tables: list[pa.Table], prepared=None) -> dict:
     import pyarrow as pa
 
-    from exhub.validate.expectations import run_suite
+    from exhub.validate import expectations
 
     frame = pa.concat_tables(tables).to_pandas()
     del tables[:]
     try:
-        return run_suite(contract, frame)
+        return expectations.run_suite(contract, frame, prepared)
     finally:
         del frame
         return_freed_memory()  # GX's pandas temporaries are gone; give their pages back
@@ -105,11 +106,18 @@ class ThreadSuiteRun(SuiteRun):
 
 def _serve(contract, conn: Connection) -> None:
     """The forked process: gather the sample, run the suite, send back its result."""
+    from exhub.validate.expectations import PreparedSuite, sample_columns
+
+    # Everything inherited from the run stays out of this process's collections: walking
+    # it would copy every page it touches from the run's memory into this one.
+    gc.freeze()
     tables = []
     try:
+        # While the run still extracts: the suite then only validates once the sample is in.
+        prepared = PreparedSuite(contract, sample_columns(contract))
         while (sample := conn.recv()) is not _END_OF_SAMPLE:
             tables.append(sample)
-        outcome = ("result", _validate(contract, tables) if tables else None)
+        outcome = ("result", _validate(contract, tables, prepared) if tables else None)
     except EOFError:  # the run went away
         return
     except BaseException as exc:  # sent back: the run's report says what failed
@@ -134,18 +142,29 @@ class ForkedSuiteRun(SuiteRun):
         self._process.start()
         theirs.close()
         self._outcome: tuple[str, object] | None = None
+        self._gone = False
 
     def add(self, sample: pa.Table) -> None:
         """Send the batch to the suite's process now (it gathers the sample there)."""
         super().add(sample)
-        self._conn.send(sample)
+        self._send(sample)
+
+    def _send(self, message) -> None:
+        # A process that failed (its error waits in the pipe) or died takes nothing more;
+        # the run goes on and ``result`` says what became of the suite.
+        if self._gone:
+            return
+        try:
+            self._conn.send(message)
+        except OSError:
+            self._gone = True
 
     def start(self) -> None:
         """Tell the suite's process that the sample is complete: it runs the suite."""
         if self.started or not self.rows:
             return
         super().start()
-        self._conn.send(_END_OF_SAMPLE)
+        self._send(_END_OF_SAMPLE)
 
     def result(self) -> dict | None:
         """The result the suite's process sends back (its process then ends)."""

@@ -42,10 +42,10 @@ def test_the_suite_finishes_after_the_commit_and_the_report_has_its_result(
     seen = {}
     real = expectations.run_suite
 
-    def suite_waiting_for_the_commit(contract, frame):
+    def suite_waiting_for_the_commit(contract, frame, prepared=None):
         # Under the old order the commit waited for this suite: the wait would time out.
         seen["commit_first"] = committed.wait(timeout=20)
-        return real(contract, frame)
+        return real(contract, frame, prepared)
 
     monkeypatch.setattr(expectations, "run_suite", suite_waiting_for_the_commit)
     summary = sync_stream(hub, source, source.streams[0], source_file=path, full_refresh=True)
@@ -62,7 +62,7 @@ def test_a_suite_failing_after_the_commit_is_in_the_report_and_the_run_stands(
 ):
     hub, source, path, _ = hukou
 
-    def broken_suite(contract, frame):
+    def broken_suite(contract, frame, prepared=None):
         raise ValueError("metric provider exploded")
 
     monkeypatch.setattr(expectations, "run_suite", broken_suite)

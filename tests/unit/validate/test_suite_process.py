@@ -50,8 +50,8 @@ def _dirty_rows() -> list[dict]:
 def _with_pid(monkeypatch):
     real = expectations.run_suite
 
-    def recording(contract, frame):
-        return real(contract, frame) | {"pid": os.getpid(), "rows": len(frame)}
+    def recording(contract, frame, prepared=None):
+        return real(contract, frame, prepared) | {"pid": os.getpid(), "rows": len(frame)}
 
     monkeypatch.setattr(expectations, "run_suite", recording)
 
@@ -79,7 +79,7 @@ def test_the_forked_suite_gives_the_threads_result_from_another_process(monkeypa
 
 
 def test_a_suite_failing_in_its_process_is_reported_with_its_error(monkeypatch):
-    def broken(contract, frame):
+    def broken(contract, frame, prepared=None):
         raise ValueError("metric provider exploded")
 
     monkeypatch.setattr(expectations, "run_suite", broken)
@@ -89,7 +89,7 @@ def test_a_suite_failing_in_its_process_is_reported_with_its_error(monkeypatch):
 
 
 def test_a_suite_process_that_dies_is_an_error_not_a_hang(monkeypatch):
-    def dies(contract, frame):
+    def dies(contract, frame, prepared=None):
         os.kill(os.getpid(), signal.SIGKILL)
 
     monkeypatch.setattr(expectations, "run_suite", dies)
@@ -162,3 +162,18 @@ def test_a_sync_with_the_forked_suite_reports_what_the_thread_reports(hub_home, 
 
     forked, threaded = report(ForkedSuiteRun), report(lambda contract: None)
     assert forked["results"] and forked["statistics"] == threaded["statistics"]
+
+
+def test_a_suite_process_failing_before_the_sample_is_in_never_blocks_the_run(monkeypatch):
+    def cannot_prepare(contract, columns):
+        raise RuntimeError("GX context refused")
+
+    monkeypatch.setattr(expectations, "PreparedSuite", cannot_prepare)
+    contract = REGISTRY.get(REF)
+    run = ForkedSuiteRun(contract)
+    big = _sample(contract, [ROWS[REF]] * 2000)
+    for _ in range(40):  # far more than a pipe holds: sends must not wait for a dead reader
+        run.add(big)
+    run.start()
+    with pytest.raises(SuiteProcessError, match="GX context refused"):
+        run.result()
