@@ -127,7 +127,7 @@ def test_decimals_a_double_orders_exactly_reach_gx_as_floats_and_keep_their_boun
     assert unexpected == {"amount.range": [-0.01], "capital.range": [-0.01]}
 
 
-def test_the_suite_fingerprints_its_frame_once(monkeypatch):
+def test_the_suite_never_fingerprints_its_frame(monkeypatch):
     from great_expectations.execution_engine import pandas_execution_engine as engine
 
     calls = []
@@ -142,7 +142,7 @@ def test_the_suite_fingerprints_its_frame_once(monkeypatch):
     frame, _ = gx_frame(contract, [ROWS["person@1"]])
     result = run_suite(contract, frame)
     assert result["success"]
-    assert calls == [1]
+    assert calls == []  # GX would hash every row to mark a frame that lives for one run
     assert result["meta"]["batch_parameters"] == {"dataframe": "<DATAFRAME>"}
 
 
