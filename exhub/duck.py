@@ -10,6 +10,8 @@ from typing import Any
 
 import duckdb
 
+from exhub.forking import native_threads_started
+
 OFFLINE: dict[str, Any] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
@@ -18,6 +20,7 @@ OFFLINE: dict[str, Any] = {
 
 def connect(database: str = ":memory:", **config: Any) -> duckdb.DuckDBPyConnection:
     """An in-memory (or file) DuckDB connection with extension downloads switched off."""
+    native_threads_started("DuckDB")  # its thread pool outlives the connection
     connection = duckdb.connect(database, config=OFFLINE | config)
     connection.execute("SET enable_progress_bar = false")
     return connection

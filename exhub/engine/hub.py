@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from functools import cached_property
 
 from exhub.contracts import ContractRegistry
@@ -10,12 +11,44 @@ from exhub.memory import use_system_allocator
 from exhub.settings import Settings, load_settings
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes (a worker's child swaps it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def _show_logs(level: str) -> None:
+    """Set exhub's log level; below WARNING its records are printed to stderr.
+
+    Where nothing configured logging (the CLI) Python prints warnings and errors only, so
+    ``log_level: INFO`` would show nothing more. Where something did (Airflow's task logs),
+    its handlers show the records.
+    """
+    logger = logging.getLogger("exhub")
+    logger.setLevel(level)
+    shown = [h for h in logger.handlers if isinstance(h, _CurrentStderr)]
+    unconfigured = not logging.getLogger().handlers
+    if logger.level < logging.WARNING and unconfigured and not shown:
+        handler = _CurrentStderr()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    elif logger.level >= logging.WARNING:
+        for handler in shown:
+            logger.removeHandler(handler)
+
+
 class Hub:
     """Everything a command needs, opened on first use."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings()
-        logging.getLogger("exhub").setLevel(self.settings.log_level)
+        _show_logs(self.settings.log_level)
         use_system_allocator()
 
     @cached_property

@@ -32,6 +32,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from exhub import duck
 from exhub.publish.deletes import local_path
 
 FOLDER = "key_index"
@@ -61,7 +62,7 @@ def digest_sql(key: Sequence[str]) -> tuple[str, str, str]:
 @cache
 def fingerprint() -> str:
     """Eight hex digits that change when DuckDB's hashes of a key's text change."""
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         first, second = con.execute(
             "SELECT hash('exhub key index', '340104198001010011'), "

@@ -141,6 +141,7 @@ class ForkedSuiteRun(SuiteRun):
         )
         self._process.start()
         theirs.close()
+        self.pid = self._process.pid
         self._outcome: tuple[str, object] | None = None
         self._gone = False
 
@@ -202,7 +203,9 @@ def fork_suite_run(contract) -> SuiteRun | None:
     if sys.platform != "linux" or not may_fork() or not gx_is_loaded():
         return None
     try:
-        return ForkedSuiteRun(contract)
+        run = ForkedSuiteRun(contract)
     except OSError as exc:  # no memory or processes left to fork: the thread does it
         log.warning("could not fork a process for Great Expectations: %s", exc)
         return None
+    log.info("Great Expectations checks this run's sample in process %d", run.pid)
+    return run

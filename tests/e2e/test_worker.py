@@ -121,6 +121,23 @@ def test_commands_run_in_the_worker_with_the_callers_streams_and_exit_codes(work
         assert f"exhub {command} started" not in worker.log()
 
 
+def test_a_sync_in_the_worker_runs_great_expectations_in_a_forked_process(worker):
+    home, sock = worker.home, worker.sock
+    env = {"EXHUB_WORKER_SOCKET": str(sock), "EXHUB_LOG_LEVEL": "INFO"}
+    synced = run_exhub("sync", "ps_hukou", "--format", "json", home=home, env=env)
+    assert synced.returncode == 0, synced.stderr
+    (summary,) = json.loads(synced.stdout)
+    [(child, _)] = worker.children("sync")
+    forked = re.findall(
+        r"Great Expectations checks this run's sample in process (\d+)", synced.stderr
+    )
+    assert forked and int(forked[0]) not in (child, worker.process.pid), synced.stderr
+    reports = home / ".exhub" / "warehouse" / "reports" / summary["dataset"] / summary["run_id"]
+    report = json.loads((reports / "validation.json").read_text())
+    assert report["great_expectations_note"] is None
+    assert report["great_expectations"]["results"]  # the forked process's result came back
+
+
 def test_the_child_takes_the_callers_working_directory_and_environment(worker):
     home, sock = worker.home, worker.sock
     environ = _environ(home, sock)

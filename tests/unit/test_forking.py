@@ -6,9 +6,16 @@ import threading
 
 import pytest
 
+from exhub import forking
 from exhub.forking import fork_safe, may_fork
 
 pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(autouse=True)
+def no_native_threads(monkeypatch):
+    """DuckDB may have started in this test process already: these tests are about threads."""
+    monkeypatch.setattr(forking, "_native_threads", set())
 
 
 def _waiting(release: threading.Event, *, safe: bool) -> threading.Thread:
