@@ -228,7 +228,7 @@ def commit_run(
         full_refresh: replace the source's rows instead of merging on the key.
         primary_key: the contract's key columns.
         delete_keys: the key columns of the rows the source marked deleted (merge only).
-        scan_ahead: a ``start_merge_scan`` of these files and delete keys (merge only); used
+        scan_ahead: a ``RunningMerge.finish`` of these files and delete keys (merge only); used
             when the table has not changed since, scanned again otherwise.
 
     Raises:

@@ -242,28 +242,6 @@ def start_merge_preparation(
     )
 
 
-def start_merge_scan(
-    table: Table,
-    files: Sequence[str],
-    *,
-    source_id: str,
-    key: Sequence[str],
-    delete_keys: pa.Table | None,
-    prepared: Future | None = None,
-) -> Future:
-    """``scan_merge`` of staged files on the scan's thread, on ``prepared``'s basis if any."""
-
-    def scan() -> MergeScan:
-        basis = result_or_none(prepared, "merge preparation")
-        if basis is None:
-            table.refresh()
-        return scan_merge(
-            table, files, source_id=source_id, key=key, delete_keys=delete_keys, basis=basis
-        )
-
-    return _SCAN_AHEAD.submit(scan)
-
-
 class RunningMerge:
     """The merge scan of a run that is still validating: keys matched as batches are staged.
 

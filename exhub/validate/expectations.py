@@ -64,16 +64,6 @@ def suite_table(
     return values
 
 
-def suite_frame(
-    values: pa.Table,
-    computed: Iterable[str],
-    failed: Mapping[str, pa.Array],
-    columns: Iterable[str],
-) -> pd.DataFrame:
-    """``suite_table`` as the pandas frame GX reads."""
-    return suite_table(values, computed, failed, columns).to_pandas()
-
-
 def expectation_specs(contract: Contract) -> list[tuple[str, dict[str, Any]]]:
     """The generated suite as (GX expectation class name, arguments), GX not imported."""
     specs: list[tuple[str, dict[str, Any]]] = [

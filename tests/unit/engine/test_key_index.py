@@ -9,20 +9,20 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
 
 from exhub.engine.sync import sync_stream
 from exhub.publish import commit_run, key_index
 from exhub.publish.maintenance import maintain
-from exhub.publish.merge_scan import (
-    RunningMerge,
-    scan_merge,
-    start_merge_preparation,
-    start_merge_scan,
-)
+from exhub.publish.merge_scan import scan_merge, start_merge_preparation
 from tests.support import hukou_hub
-from tests.unit.engine.test_merge_on_read_keys import KEY, permits, stage, visible  # noqa: F401
+from tests.unit.engine.test_merge_on_read_keys import (  # noqa: F401
+    KEY,
+    permits,
+    scan_ahead,
+    stage,
+    visible,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -177,24 +177,6 @@ def test_a_damaged_index_is_built_again_and_the_merge_stays_right(permits):  # n
     assert key_index.load(damaged, 3) is not None  # rebuilt for r1's three rows
 
 
-def test_a_merge_prepared_before_another_commit_looks_again(permits):  # noqa: F811
-    contract, table, _ = permits
-    folder = _data_folder(table)
-    first = [("340102", 1, "张三"), ("340103", 1, "王五")]
-    _merge(table, [stage(contract, folder, "r1", first)], "r1")
-    prepared = start_merge_preparation(lambda: table, source_id="s1", key=KEY)
-    prepared.result()
-    # Another run of the source commits a new version of the same key meanwhile.
-    _merge(table, [stage(contract, folder, "r2", [("340103", 1, "王五（旧）")])], "r2")
-    files = [stage(contract, folder, "r3", [("340103", 1, "王五（新）")])]
-    ahead = start_merge_scan(
-        table, files, source_id="s1", key=KEY, delete_keys=None, prepared=prepared
-    )
-    assert ahead.result().snapshot_id != table.current_snapshot().snapshot_id  # stale
-    _merge(table, files, "r3", ahead)
-    assert visible(table) == [("340102", 1, "张三"), ("340103", 1, "王五（新）")]
-
-
 def test_maintain_deletes_indexes_of_files_no_snapshot_references(hub_home):
     hub, source, path, _ = hukou_hub(hub_home, scale=0.05, compact_min_files=2)
     for _ in range(4):
@@ -250,13 +232,6 @@ def test_the_run_merges_with_what_its_preparation_found(hub_home, monkeypatch):
     assert rescans == [] and second.status == "succeeded"
 
 
-def _running_merge(table, files, prepared):
-    merge = RunningMerge(prepared, table.location(), KEY)
-    for path in files:
-        merge.add(pq.read_table(path))
-    return merge.finish(files, "s1", None)
-
-
 def test_a_running_merge_finds_what_a_scan_of_the_staged_files_finds(permits):  # noqa: F811
     contract, table, _ = permits
     folder = _data_folder(table)
@@ -267,14 +242,14 @@ def test_a_running_merge_finds_what_a_scan_of_the_staged_files_finds(permits):  
     again = [("340102", n, f"新{n}") for n in (1, 3, 3, 30, 39)]  # a key twice in the run
     files = [stage(contract, folder, "r4a", again[:3]), stage(contract, folder, "r4b", again[3:])]
     prepared = start_merge_preparation(lambda: table, source_id="s1", key=KEY)
-    running = _running_merge(table, files, prepared).result()
+    running = scan_ahead(table, files, prepared).result()
     scanned = scan_merge(table, files, source_id="s1", key=KEY, delete_keys=None)
     assert [(h.live.path, h.rows.tolist(), h.replaced) for h in running.hits] == [
         (h.live.path, h.rows.tolist(), h.replaced) for h in scanned.hits
     ]
     assert sum(h.replaced for h in running.hits) == 4 and running.fits(table, files, "s1")
     prepared = start_merge_preparation(lambda: table, source_id="s1", key=KEY)
-    ahead = _running_merge(table, files, prepared)
+    ahead = scan_ahead(table, files, prepared)
     _merge(table, files, "r4", ahead)
     kept = [row for row in first if row[1] not in (1, 3, 30, 39)]
     assert visible(table) == sorted(kept + again)
@@ -289,7 +264,7 @@ def test_a_running_merge_whose_preparation_failed_leaves_the_commit_to_scan(perm
     def broken():
         raise OSError("catalog unreachable")
 
-    ahead = _running_merge(table, files, start_merge_preparation(broken, source_id="s1", key=KEY))
+    ahead = scan_ahead(table, files, start_merge_preparation(broken, source_id="s1", key=KEY))
     with pytest.raises(OSError, match="catalog unreachable"):
         ahead.result()
     _merge(table, files, "r2", ahead)
@@ -304,7 +279,7 @@ def test_a_running_merge_prepared_before_another_commit_is_not_used(permits):  #
     prepared.result()
     _merge(table, [stage(contract, folder, "r2", [("340103", 1, "王五（旧）")])], "r2")
     files = [stage(contract, folder, "r3", [("340103", 1, "王五（新）")])]
-    ahead = _running_merge(table, files, prepared)
+    ahead = scan_ahead(table, files, prepared)
     assert not ahead.result().fits(table, files, "s1")
     _merge(table, files, "r3", ahead)
     assert visible(table) == [("340103", 1, "王五（新）")]

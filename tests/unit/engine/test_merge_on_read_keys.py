@@ -11,6 +11,7 @@ import pytest
 from exhub.contracts import load_contract
 from exhub.publish import commit_run, dataset_arrow_schema, ensure_table, open_catalog
 from exhub.publish.deletes import live_files
+from exhub.publish.merge_scan import RunningMerge, start_merge_preparation
 
 pytestmark = pytest.mark.unit
 
@@ -75,6 +76,16 @@ def stage(contract, folder, name: str, rows: list[tuple[str, int, str]]) -> str:
     target = folder / f"{name}.parquet"
     pq.write_table(pa.table(columns, schema=schema), target)
     return str(target)
+
+
+def scan_ahead(table, files: list[str], prepared=None, *, source_id: str = "s1"):
+    """The merge of staged ``files`` scanned as a sync does it (``RunningMerge``), ahead."""
+    if prepared is None:
+        prepared = start_merge_preparation(lambda: table, source_id=source_id, key=KEY)
+    merge = RunningMerge(prepared, table.location(), KEY)
+    for path in files:
+        merge.add(pq.read_table(path))
+    return merge.finish(files, source_id, None)
 
 
 def visible(table) -> list[tuple]:

@@ -6,8 +6,14 @@ import pytest
 
 import exhub.publish.commit as commit_module
 from exhub.publish import commit_run
-from exhub.publish.merge_scan import start_merge_scan
-from tests.unit.engine.test_merge_on_read_keys import KEY, permits, stage, visible  # noqa: F401
+from exhub.publish.merge_scan import start_merge_preparation
+from tests.unit.engine.test_merge_on_read_keys import (  # noqa: F401
+    KEY,
+    permits,
+    scan_ahead,
+    stage,
+    visible,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -38,7 +44,7 @@ def _scanned_ahead(permits, run_id: str, rows):  # noqa: F811
     contract, table, folder = permits
     _first_load(contract, table, folder)
     files = [stage(contract, folder, run_id, rows)]
-    ahead = start_merge_scan(table, files, source_id="s1", key=KEY, delete_keys=None)
+    ahead = scan_ahead(table, files)
     ahead.result()
     return files, ahead
 
@@ -90,9 +96,12 @@ def test_a_scan_that_failed_ahead_is_made_again_by_the_commit(permits, scans):  
     contract, table, folder = permits
     _first_load(contract, table, folder)
     files = [stage(contract, folder, "r2", [("340102", 1, "张三（新）")])]
-    ahead = start_merge_scan(
-        table, [*files, "/nonexistent.parquet"], source_id="s1", key=KEY, delete_keys=None
-    )
+
+    def unreachable_catalog():
+        raise OSError("catalog unreachable")
+
+    prepared = start_merge_preparation(unreachable_catalog, source_id="s1", key=KEY)
+    ahead = scan_ahead(table, files, prepared)
     assert ahead.exception() is not None  # waits for it
     scans.clear()
     _merge(table, files, "r2", ahead)

@@ -17,7 +17,7 @@ from exhub.validate.expectations import (
     expectation_specs,
     run_suite,
     suite_columns,
-    suite_frame,
+    suite_table,
 )
 from exhub.validate.row_rules import apply_row_rules
 from tests.unit.contracts.test_realistic_rows import REGISTRY, ROWS
@@ -38,7 +38,7 @@ def gx_frame(contract, rows):
     failures = apply_row_rules(contract, conformed)
     computed = computed_rule_ids(contract)
     failed = {f.rule_id: f.mask for f in failures if f.rule_id in computed}
-    frame = suite_frame(conformed.values, computed, failed, suite_columns(contract))
+    frame = suite_table(conformed.values, computed, failed, suite_columns(contract)).to_pandas()
     return frame, {f.rule_id for f in failures}
 
 
@@ -157,9 +157,9 @@ def test_prewarming_great_expectations_starts_one_import_per_process():
 
 def test_computed_rules_without_a_mask_pass_every_row():
     values = pa.table({"a": ["x", "y"], "b": ["1", "2"], "unread": ["p", "q"]})
-    frame = suite_frame(
+    frame = suite_table(
         values, ["a.type", "b.type"], {"a.type": pa.array([True, None])}, columns=["a", "b"]
-    )
+    ).to_pandas()
     assert frame["a.type__ok"].tolist() == [False, True]
     assert frame["b.type__ok"].tolist() == [True, True]
     assert list(frame.columns) == ["a", "b", "a.type__ok", "b.type__ok"]
