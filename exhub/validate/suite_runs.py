@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from exhub.forking import may_fork
 from exhub.memory import return_freed_memory
+from exhub.validate import gx_import
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -31,13 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _GX_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gx-suite")
 _END_OF_SAMPLE = None
-
-
-def gx_is_loaded() -> bool:
-    """True when Great Expectations was imported in full (not still being imported)."""
-    from exhub.validate import gx_import
-
-    return gx_import.is_loaded()
 
 
 class SuiteRun:
@@ -200,7 +194,7 @@ def fork_suite_run(contract) -> SuiteRun | None:
     Only where GX is imported already and no other thread could hold a lock (see
     ``exhub.forking``): the run has not started its own threads yet.
     """
-    if sys.platform != "linux" or not may_fork() or not gx_is_loaded():
+    if sys.platform != "linux" or not may_fork() or not gx_import.is_loaded():
         return None
     try:
         run = ForkedSuiteRun(contract)
