@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from datetime import UTC, datetime
 
 from exhub.contracts import Contract
 from exhub.engine.hub import Hub
-from exhub.publish.deletes import LiveFile, live_files
+from exhub.publish.deletes import LiveFile, planned_files
 from exhub.publish.tables import RUN_ID_PROPERTY, load_table_or_none
 
 
@@ -31,31 +29,12 @@ def _live_total(summary) -> int:
     return records - int(summary["total-position-deletes"] or 0)
 
 
-# Planned file lists by table metadata file: a commit writes a new one, so an entry never goes
-# stale, and the portal's catalog page stops re-reading every table's manifests per view.
-_PLANNED: OrderedDict[str, list[LiveFile]] = OrderedDict()
-_PLANNED_LOCK = threading.Lock()
-PLANNED_TABLES = 64
-
-
 def current_files(table) -> list[LiveFile]:
     """Data files of the current snapshot with their delete files (none before a publish).
 
-    The list is shared between callers of the same table state: do not change it.
+    The list is shared between callers of the same snapshot: do not change it.
     """
-    if table is None:
-        return []
-    key = table.metadata_location
-    with _PLANNED_LOCK:
-        if key in _PLANNED:
-            _PLANNED.move_to_end(key)
-            return _PLANNED[key]
-    files = live_files(table)
-    with _PLANNED_LOCK:
-        _PLANNED[key] = files
-        while len(_PLANNED) > PLANNED_TABLES:
-            _PLANNED.popitem(last=False)
-    return files
+    return [] if table is None else planned_files(table)
 
 
 def rows_per_source(table, files: list[LiveFile] | None = None) -> dict[str, int]:

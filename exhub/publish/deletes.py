@@ -15,6 +15,8 @@ pyiceberg (and any Iceberg reader) attach it to that file alone.
 from __future__ import annotations
 
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +97,37 @@ def live_files(
         LiveFile(task.file, tuple(sorted(task.delete_files, key=lambda d: d.file_path)))
         for task in scan.plan_files()
     ]
+
+
+# Planned file lists by (table, snapshot): a snapshot never changes, so an entry never goes
+# stale, and a warm process (the portal, a query service) stops re-reading every manifest per
+# query: 70 ms a query on a table of 25 manifests, growing with each merge's.
+_PLANNED: OrderedDict[tuple[str, int], list[LiveFile]] = OrderedDict()
+_PLANNED_LOCK = threading.Lock()
+PLANNED_SNAPSHOTS = 64
+
+
+def planned_files(table: Table, snapshot_id: int | None = None) -> list[LiveFile]:
+    """``live_files`` of the current snapshot (or ``snapshot_id``), remembered per snapshot.
+
+    The list is shared between callers of the same snapshot: do not change it.
+    """
+    if snapshot_id is None:
+        snapshot = table.current_snapshot()
+        if snapshot is None:
+            return []
+        snapshot_id = snapshot.snapshot_id
+    key = (str(table.metadata.table_uuid), snapshot_id)
+    with _PLANNED_LOCK:
+        if key in _PLANNED:
+            _PLANNED.move_to_end(key)
+            return _PLANNED[key]
+    files = live_files(table, snapshot_id=snapshot_id)
+    with _PLANNED_LOCK:
+        _PLANNED[key] = files
+        while len(_PLANNED) > PLANNED_SNAPSHOTS:
+            _PLANNED.popitem(last=False)
+    return files
 
 
 def _only_for(delete_file: DataFile, data_path: str) -> bool:

@@ -28,7 +28,7 @@ from exhub.duck import connect as offline_duckdb
 from exhub.engine.hub import Hub
 from exhub.errors import QueryError
 from exhub.interrupts import ctrl_c_interrupts, is_duckdb_interrupt
-from exhub.publish.deletes import LiveFile, live_files, live_rows_sql, referenced_paths
+from exhub.publish.deletes import LiveFile, live_rows_sql, planned_files, referenced_paths
 from exhub.publish.tables import dataset_arrow_schema, load_table_or_none
 from exhub.query.guard import check_department_sql
 from exhub.query.names import tables_named
@@ -57,7 +57,7 @@ def data_files(table: Table, as_of: datetime | None) -> list[LiveFile]:
     snapshot_id = _snapshot_at(table, as_of)
     if snapshot_id is None:
         return []
-    return live_files(table, snapshot_id=snapshot_id)
+    return planned_files(table, snapshot_id)
 
 
 def check_select(sql: str) -> None:

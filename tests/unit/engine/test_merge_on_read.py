@@ -85,19 +85,28 @@ def assert_readers_agree(hub, expected_rows: int) -> list[tuple]:
 
 
 def test_a_table_state_is_planned_once_and_again_after_each_commit(hukou, monkeypatch):
-    import exhub.engine.facts as facts
+    from pyiceberg.table import DataScan
 
     hub, sync, change = hukou
     sync()
     planned = []
-    monkeypatch.setattr(facts, "live_files", lambda table: planned.append(1) or live_files(table))
+    plan_files = DataScan.plan_files
+    monkeypatch.setattr(DataScan, "plan_files", lambda scan: planned.append(1) or plan_files(scan))
     first = rows_per_source(table_of(hub))
     assert rows_per_source(table_of(hub)) == first and storage(table_of(hub))["data_files"] > 0
-    assert len(planned) == 1  # three reads of one table state, from three loads of the table
+    before = gateway_rows(hub)
+    assert gateway_rows(hub) == before
+    assert len(planned) == 1  # catalog facts and queries of one state, from five table loads
+    moment = datetime.now(UTC)
     change(50)
     sync()
+    planned.clear()  # the merge plans the table it changes
     assert sum(rows_per_source(table_of(hub)).values()) == sum(first.values())
-    assert len(planned) == 2  # the merge committed a new state: planned again
+    assert gateway_rows(hub) != before
+    assert len(planned) == 1  # the merge committed a new state: planned again
+    old = run_query(hub, "SELECT resident_id, address FROM person ORDER BY 1", as_of=moment)
+    assert [(r["resident_id"], r["address"]) for r in old.to_pylist()] == before
+    assert len(planned) == 1  # as of a moment before the merge: the first state's plan
 
 
 def test_merge_marks_rows_deleted_instead_of_copying_files(hukou):

@@ -50,3 +50,23 @@ def test_duckdb_connections_never_download_extensions():
         "current_setting('autoload_known_extensions')"
     ).fetchall()
     assert settings == [(False, False)]
+
+
+def test_the_kept_parse_connection_reads_nothing_and_is_one_per_thread():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from exhub.query.names import _parser, tables_named
+
+    sql = "WITH recent AS (SELECT * FROM person) SELECT * FROM recent JOIN household USING (hh)"
+    assert tables_named(sql) == ["household", "person"]
+    con = _parser()
+    assert _parser() is con  # kept: parsing the next query opens nothing
+    with pytest.raises(Exception, match=r"(?i)external|disabled|permission"):
+        con.execute("SELECT * FROM read_csv('/etc/passwd')").fetchall()
+    with pytest.raises(Exception, match=r"(?i)lock"):
+        con.execute("SET enable_external_access = true")
+    with ThreadPoolExecutor(4) as pool:
+        named = list(pool.map(tables_named, [f"SELECT * FROM t{i}" for i in range(40)]))
+        others = set(pool.map(lambda _: id(_parser()), range(8)))
+    assert named == [[f"t{i}"] for i in range(40)]
+    assert id(con) not in others
