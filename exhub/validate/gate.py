@@ -25,6 +25,9 @@ DUCKDB_MEMORY_LIMIT = "128MB"
 # The key check runs at the end of validation, when the conform threads are done.
 HASH_CHECK_THREADS = 2
 KEY_HASH = "hash({columns})"
+# Repeated hashes whose keys are read back to name examples: a collision of two different keys
+# takes one, so a few hundred leave room for the five real duplicates named.
+DUPLICATE_HASHES_LOOKED_UP = 500
 
 
 @dataclass(frozen=True)
@@ -99,10 +102,16 @@ def _duplicate_keys(files: Sequence[str], key: Sequence[str]) -> tuple[int, list
         ).fetchone()
         if rows == distinct:
             return 0, []
+        # Named through their hashes: grouping every key's text ran out of DuckDB's memory
+        # (no spilling) once the keys' text outgrew it, as with 5M duplicated keys.
+        key_hash = KEY_HASH.format(columns=columns)
         examples = con.execute(
+            f"WITH repeated AS (SELECT h FROM (SELECT {key_hash} AS h FROM read_parquet(?)) "
+            f"GROUP BY h HAVING count(*) > 1 LIMIT {DUPLICATE_HASHES_LOOKED_UP}) "
             f"SELECT concat_ws('|', {columns}) AS k FROM read_parquet(?) "
-            f"GROUP BY ALL HAVING count(*) > 1 LIMIT 5",
-            [list(files)],
+            f"WHERE {key_hash} IN (SELECT h FROM repeated) "
+            "GROUP BY k HAVING count(*) > 1 ORDER BY k LIMIT 5",
+            [list(files), list(files)],
         ).fetchall()
     finally:
         con.close()
