@@ -101,10 +101,13 @@ def live_files(
 
 # Planned file lists by (table, snapshot): a snapshot never changes, so an entry never goes
 # stale, and a warm process (the portal, a query service) stops re-reading every manifest per
-# query: 70 ms a query on a table of 25 manifests, growing with each merge's.
+# query: 70 ms a query on a table of 25 manifests, growing with each merge's. Bounded by the
+# files held (a few KB of statistics each), not only by snapshots: one table of 100k files
+# must not keep hundreds of MB in the portal.
 _PLANNED: OrderedDict[tuple[str, int], list[LiveFile]] = OrderedDict()
 _PLANNED_LOCK = threading.Lock()
 PLANNED_SNAPSHOTS = 64
+PLANNED_FILES = 20_000
 
 
 def planned_files(table: Table, snapshot_id: int | None = None) -> list[LiveFile]:
@@ -123,10 +126,14 @@ def planned_files(table: Table, snapshot_id: int | None = None) -> list[LiveFile
             _PLANNED.move_to_end(key)
             return _PLANNED[key]
     files = live_files(table, snapshot_id=snapshot_id)
+    if len(files) > PLANNED_FILES:
+        return files
     with _PLANNED_LOCK:
         _PLANNED[key] = files
-        while len(_PLANNED) > PLANNED_SNAPSHOTS:
-            _PLANNED.popitem(last=False)
+        held = sum(len(kept) for kept in _PLANNED.values())
+        while len(_PLANNED) > PLANNED_SNAPSHOTS or held > PLANNED_FILES:
+            _, dropped = _PLANNED.popitem(last=False)
+            held -= len(dropped)
     return files
 
 

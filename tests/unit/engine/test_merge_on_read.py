@@ -109,6 +109,36 @@ def test_a_table_state_is_planned_once_and_again_after_each_commit(hukou, monkey
     assert len(planned) == 1  # as of a moment before the merge: the first state's plan
 
 
+def test_remembered_plans_are_bounded_by_the_files_they_hold(hukou, monkeypatch):
+    from pyiceberg.table import DataScan
+
+    import exhub.publish.deletes as deletes
+
+    hub, sync, change = hukou
+    sync()
+    planned = []
+    plan_files = DataScan.plan_files
+    monkeypatch.setattr(DataScan, "plan_files", lambda scan: planned.append(1) or plan_files(scan))
+    files = len(deletes.live_files(table_of(hub)))
+    planned.clear()
+    monkeypatch.setattr(deletes, "_PLANNED", type(deletes._PLANNED)())
+    monkeypatch.setattr(deletes, "PLANNED_FILES", files - 1)
+    rows = gateway_rows(hub)
+    assert gateway_rows(hub) == rows and len(planned) == 2  # larger than the bound: not kept
+    monkeypatch.setattr(deletes, "PLANNED_FILES", files)
+    gateway_rows(hub)
+    gateway_rows(hub)
+    assert len(planned) == 3 and len(deletes._PLANNED) == 1
+    change(50)
+    sync()
+    after = len(deletes.live_files(table_of(hub)))
+    monkeypatch.setattr(deletes, "PLANNED_FILES", max(files, after))
+    planned.clear()
+    assert gateway_rows(hub) != rows and len(planned) == 1
+    (kept,) = deletes._PLANNED.values()  # the new state took the room of the old
+    assert len(kept) == after
+
+
 def test_merge_marks_rows_deleted_instead_of_copying_files(hukou):
     hub, sync, change = hukou
     first = sync()
