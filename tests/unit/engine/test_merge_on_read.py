@@ -209,6 +209,51 @@ def test_repeated_merges_add_delete_files_then_fold_them(hukou, monkeypatch):
     assert [s["total"] for s in snapshots] == [first.published] * len(snapshots)
 
 
+def _entries(table) -> dict[str, tuple]:
+    """Live manifest entries of the current snapshot: file -> (kind, sequence numbers)."""
+    entries = {}
+    for manifest in table.current_snapshot().manifests(table.io):
+        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
+            numbers = (entry.sequence_number, entry.file_sequence_number, entry.snapshot_id)
+            entries[entry.data_file.file_path] = (manifest.content, *numbers)
+    return entries
+
+
+def test_older_manifests_are_merged_keeping_every_file_and_its_sequence_numbers(hukou, monkeypatch):
+    import exhub.publish.row_delta as row_delta
+
+    monkeypatch.setattr(row_delta, "MERGE_MANIFESTS_AT", 4)
+    hub, sync, change = hukou
+    first = sync()
+    before_merges = datetime.now(UTC)
+    rows_before = gateway_rows(hub)
+    counts, merged = [], 0
+    for every, offset in ((7, 0), (5, 0), (3, 1), (4, 2), (6, 3), (9, 4)):
+        previous = _entries(table_of(hub))
+        change(every, offset)
+        sync()
+        table = table_of(hub)
+        now = _entries(table)
+        # A file live before and after keeps its kind and sequence numbers, merged or not.
+        assert {p: now[p] for p in now.keys() & previous.keys()} == {
+            p: previous[p] for p in now.keys() & previous.keys()
+        }
+        manifests = table.current_snapshot().manifests(table.io)
+        counts.append(len(manifests))
+        merged += any(
+            m.added_snapshot_id == table.current_snapshot().snapshot_id
+            and m.existing_files_count
+            and not m.added_files_count
+            and not m.deleted_files_count
+            for m in manifests
+        )
+        assert_readers_agree(hub, first.published)
+    assert merged >= 2  # the older manifests were merged, more than once
+    assert max(counts) < 2 * 4  # never more than a kind's threshold, twice (data, deletes)
+    old = run_query(hub, "SELECT resident_id, address FROM person ORDER BY 1", as_of=before_merges)
+    assert [(r["resident_id"], r["address"]) for r in old.to_pylist()] == rows_before
+
+
 def test_a_merge_writes_only_the_rows_it_deletes(hukou):
     hub, sync, change = hukou
     sync()
