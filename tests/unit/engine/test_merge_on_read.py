@@ -84,14 +84,21 @@ def assert_readers_agree(hub, expected_rows: int) -> list[tuple]:
     return rows
 
 
-def test_a_table_state_is_planned_once_and_again_after_each_commit(hukou, monkeypatch):
+@pytest.fixture
+def planned(monkeypatch) -> list[int]:
+    """One entry per scan pyiceberg plans (each reads every manifest of the snapshot)."""
     from pyiceberg.table import DataScan
 
+    counted: list[int] = []
+    plan_files = DataScan.plan_files
+    monkeypatch.setattr(DataScan, "plan_files", lambda scan: counted.append(1) or plan_files(scan))
+    return counted
+
+
+def test_a_table_state_is_planned_once_and_again_after_each_commit(hukou, planned):
     hub, sync, change = hukou
     sync()
-    planned = []
-    plan_files = DataScan.plan_files
-    monkeypatch.setattr(DataScan, "plan_files", lambda scan: planned.append(1) or plan_files(scan))
+    planned.clear()
     first = rows_per_source(table_of(hub))
     assert rows_per_source(table_of(hub)) == first and storage(table_of(hub))["data_files"] > 0
     before = gateway_rows(hub)
@@ -109,16 +116,11 @@ def test_a_table_state_is_planned_once_and_again_after_each_commit(hukou, monkey
     assert len(planned) == 1  # as of a moment before the merge: the first state's plan
 
 
-def test_remembered_plans_are_bounded_by_the_files_they_hold(hukou, monkeypatch):
-    from pyiceberg.table import DataScan
-
+def test_remembered_plans_are_bounded_by_the_files_they_hold(hukou, planned, monkeypatch):
     import exhub.publish.deletes as deletes
 
     hub, sync, change = hukou
     sync()
-    planned = []
-    plan_files = DataScan.plan_files
-    monkeypatch.setattr(DataScan, "plan_files", lambda scan: planned.append(1) or plan_files(scan))
     files = len(deletes.live_files(table_of(hub)))
     planned.clear()
     monkeypatch.setattr(deletes, "_PLANNED", type(deletes._PLANNED)())
