@@ -155,7 +155,8 @@ class RowDelta(_OverwriteFiles):
         for content in (ManifestContent.DATA, ManifestContent.DELETES):
             of_kind = [m for m in manifests if m.content == content]
             # Manifests this snapshot wrote stay as written: its ADDED and DELETED entries
-            # belong to it. The older ones hold live files only (EXISTING, or ADDED earlier).
+            # belong to it. Of the older ones only live entries are kept: their DELETED
+            # entries record earlier snapshots' removals, which those snapshots still list.
             older = [m for m in of_kind if m.added_snapshot_id != self._snapshot_id]
             if len(of_kind) < MERGE_MANIFESTS_AT or len(older) < 2:
                 result += of_kind
